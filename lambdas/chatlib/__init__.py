@@ -1,0 +1,1 @@
+"""Code shared by the chat's Lambda functions (packaged into every function zip)."""
