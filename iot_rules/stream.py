@@ -1,0 +1,18 @@
+"""stream: the high-throughput path; commands go to Kinesis and the chat function
+reads them in batches (event source mapping). Present only when EnableStream is true.
+
+Partition key ``${room}`` keeps one room's commands in order on one shard.
+"""
+
+from iot_rules.spec import KinesisAction, Rule
+
+RULE = Rule(
+    name="stream",
+    description="Commands on <root>/stream -> Kinesis stream, stamped by the rule",
+    sql=(
+        "SELECT *, newuuid() AS id, timestamp() AS ts, principal() AS sender, "
+        "clientid() AS clientId FROM '{root}/stream'"
+    ),
+    actions=(KinesisAction(stream="ChatStream", partition_key="${room}"),),
+    condition="StreamEnabled",
+)
