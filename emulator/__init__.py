@@ -1,0 +1,1 @@
+"""Local AWS IoT Core + Lambda emulator driven by templates/chat.json."""

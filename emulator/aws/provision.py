@@ -1,0 +1,177 @@
+"""Create in moto what the template declares, translating CloudFormation properties.
+
+Property names mostly match the API shapes; the differences (TTL, stream mode, SQS
+attributes, secret generation) are spelled out here so a template change shows up
+as a clear failure rather than a silently different table.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulator.aws.secret_values import generate_secret_string
+from emulator.template import Resource, Template
+
+log = logging.getLogger("emulator.aws")
+
+ClientFactory = Callable[[str], Any]
+
+_PROVISIONED_TYPES = (
+    "AWS::DynamoDB::Table",
+    "AWS::Kinesis::Stream",
+    "AWS::SecretsManager::Secret",
+    "AWS::SQS::Queue",
+    "AWS::Logs::LogGroup",
+)
+
+
+@dataclass
+class Provisioned:
+    """What was created, by type, for the startup report and for tests."""
+
+    created: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, resource: Resource) -> None:
+        """Record one created resource under its type."""
+        self.created.setdefault(resource.type, []).append(resource.physical_id)
+
+
+def _throughput(spec: dict[str, Any] | None) -> dict[str, int]:
+    spec = spec or {}
+    return {
+        "ReadCapacityUnits": int(spec.get("ReadCapacityUnits", 5)),
+        "WriteCapacityUnits": int(spec.get("WriteCapacityUnits", 5)),
+    }
+
+
+def _index(spec: dict[str, Any], on_demand: bool) -> dict[str, Any]:
+    index = {k: spec[k] for k in ("IndexName", "KeySchema", "Projection") if k in spec}
+    if not on_demand:
+        index["ProvisionedThroughput"] = _throughput(spec.get("ProvisionedThroughput"))
+    return index
+
+
+def create_table(dynamodb: Any, resource: Resource) -> None:
+    """CreateTable with keys, indexes, billing and stream, then TTL."""
+    props = resource.properties
+    on_demand = props.get("BillingMode", "PROVISIONED") == "PAY_PER_REQUEST"
+    request: dict[str, Any] = {
+        "TableName": resource.physical_id,
+        "KeySchema": props["KeySchema"],
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "BillingMode": "PAY_PER_REQUEST" if on_demand else "PROVISIONED",
+    }
+    if not on_demand:
+        request["ProvisionedThroughput"] = _throughput(props.get("ProvisionedThroughput"))
+    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if props.get(key):
+            request[key] = [
+                _index(i, on_demand or key == "LocalSecondaryIndexes") for i in props[key]
+            ]
+    stream = props.get("StreamSpecification")
+    if stream:
+        request["StreamSpecification"] = {"StreamEnabled": True, **stream}
+    if props.get("Tags"):
+        request["Tags"] = props["Tags"]
+    dynamodb.create_table(**request)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl and str(ttl.get("Enabled", False)).lower() == "true":
+        dynamodb.update_time_to_live(
+            TableName=resource.physical_id,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+        )
+
+
+def create_stream(kinesis: Any, resource: Resource) -> None:
+    """CreateStream in ON_DEMAND or provisioned mode, and the retention period."""
+    props = resource.properties
+    mode = (props.get("StreamModeDetails") or {}).get("StreamMode", "PROVISIONED")
+    if mode == "ON_DEMAND":
+        kinesis.create_stream(
+            StreamName=resource.physical_id, StreamModeDetails={"StreamMode": "ON_DEMAND"}
+        )
+    else:
+        kinesis.create_stream(
+            StreamName=resource.physical_id, ShardCount=int(props.get("ShardCount", 1))
+        )
+    hours = int(props.get("RetentionPeriodHours", 24))
+    if hours > 24:
+        kinesis.increase_stream_retention_period(
+            StreamName=resource.physical_id, RetentionPeriodHours=hours
+        )
+
+
+def create_secret(secretsmanager: Any, resource: Resource) -> None:
+    """CreateSecret with the given SecretString or one generated locally."""
+    props = resource.properties
+    if "SecretString" in props:
+        value = str(props["SecretString"])
+    else:
+        value = generate_secret_string(props.get("GenerateSecretString") or {})
+    request: dict[str, Any] = {"Name": resource.physical_id, "SecretString": value}
+    if props.get("Description"):
+        request["Description"] = props["Description"]
+    if props.get("Tags"):
+        request["Tags"] = props["Tags"]
+    secretsmanager.create_secret(**request)
+
+
+_QUEUE_ATTRIBUTES = (
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
+)
+
+
+def create_queue(sqs: Any, resource: Resource) -> None:
+    """CreateQueue; CloudFormation's typed properties become string attributes."""
+    props = resource.properties
+    attributes = {
+        k: str(props[k]).lower() if isinstance(props[k], bool) else str(props[k])
+        for k in _QUEUE_ATTRIBUTES
+        if k in props
+    }
+    for key in ("RedrivePolicy", "RedriveAllowPolicy"):
+        if key in props:
+            value = props[key]
+            attributes[key] = value if isinstance(value, str) else json.dumps(value)
+    sqs.create_queue(QueueName=resource.physical_id, Attributes=attributes)
+
+
+def create_log_group(logs: Any, resource: Resource) -> None:
+    """CreateLogGroup and its retention."""
+    logs.create_log_group(logGroupName=resource.physical_id)
+    days = resource.properties.get("RetentionInDays")
+    if days is not None:
+        logs.put_retention_policy(logGroupName=resource.physical_id, retentionInDays=int(days))
+
+
+_CREATORS: dict[str, tuple[str, Callable[[Any, Resource], None]]] = {
+    "AWS::DynamoDB::Table": ("dynamodb", create_table),
+    "AWS::Kinesis::Stream": ("kinesis", create_stream),
+    "AWS::SecretsManager::Secret": ("secretsmanager", create_secret),
+    "AWS::SQS::Queue": ("sqs", create_queue),
+    "AWS::Logs::LogGroup": ("logs", create_log_group),
+}
+
+
+def provision(template: Template, client: ClientFactory) -> Provisioned:
+    """Create every table, stream, secret, queue and log group the template declares."""
+    done = Provisioned()
+    for resource_type in _PROVISIONED_TYPES:
+        service, create = _CREATORS[resource_type]
+        for resource in template.resources(type=resource_type):
+            create(client(service), resource)
+            log.debug("created %s %s", resource_type, resource.physical_id)
+            done.add(resource)
+    return done

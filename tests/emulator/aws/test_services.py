@@ -1,0 +1,185 @@
+"""moto on loopback: provisioning creates what the template declares."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator.aws import MOTO_SERVICE_IDS, AwsServices
+from emulator.template import load_template, template_from_dict
+
+REPO = Path(__file__).resolve().parents[3]
+CHAT_TEMPLATE = REPO / "templates" / "chat.json"
+
+RAW: dict[str, Any] = {
+    "Parameters": {"Retention": {"Type": "Number", "Default": 7}},
+    "Resources": {
+        "MessagesTable": {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "TableName": {"Fn::Sub": "${AWS::StackName}-messages"},
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [
+                    {"AttributeName": "room", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "S"},
+                ],
+                "KeySchema": [
+                    {"AttributeName": "room", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
+            },
+        },
+        "ConnectionsTable": {
+            "Type": "AWS::DynamoDB::Table",
+            "Properties": {
+                "ProvisionedThroughput": {"ReadCapacityUnits": "2", "WriteCapacityUnits": 3},
+                "AttributeDefinitions": [
+                    {"AttributeName": "clientId", "AttributeType": "S"},
+                    {"AttributeName": "room", "AttributeType": "S"},
+                ],
+                "KeySchema": [{"AttributeName": "clientId", "KeyType": "HASH"}],
+                "GlobalSecondaryIndexes": [
+                    {
+                        "IndexName": "room-index",
+                        "KeySchema": [{"AttributeName": "room", "KeyType": "HASH"}],
+                        "Projection": {"ProjectionType": "ALL"},
+                    }
+                ],
+            },
+        },
+        "ChatStream": {
+            "Type": "AWS::Kinesis::Stream",
+            "Properties": {"StreamModeDetails": {"StreamMode": "ON_DEMAND"}},
+        },
+        "SmallStream": {"Type": "AWS::Kinesis::Stream", "Properties": {"ShardCount": 2}},
+        "TokenSecret": {
+            "Type": "AWS::SecretsManager::Secret",
+            "Properties": {
+                "Name": {"Fn::Sub": "${AWS::StackName}/token-key"},
+                "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
+            },
+        },
+        "FailureQueue": {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"MessageRetentionPeriod": 1209600, "VisibilityTimeout": 45},
+        },
+        "Logs": {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "LogGroupName": {"Fn::Sub": "/aws/lambda/${AWS::StackName}-chat"},
+                "RetentionInDays": 14,
+            },
+        },
+        "Site": {"Type": "AWS::S3::Bucket"},
+    },
+}
+
+
+def _stack() -> str:
+    return "t" + uuid.uuid4().hex[:8]
+
+
+def test_env_points_every_service_at_moto(aws: AwsServices) -> None:
+    env = aws.env()
+    assert aws.endpoint_url.startswith("http://127.0.0.1:")
+    for sid in MOTO_SERVICE_IDS:
+        assert env[f"AWS_ENDPOINT_URL_{sid}"] == aws.endpoint_url
+    assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "us-east-1"
+    assert env["AWS_ACCESS_KEY_ID"] == "testing"
+
+
+def test_provision_creates_what_the_template_declares(aws: AwsServices) -> None:
+    stack = _stack()
+    template = template_from_dict(RAW, stack_name=stack)
+    done = aws.provision(template)
+    assert done.created["AWS::DynamoDB::Table"] == [
+        f"{stack}-messages",
+        f"{stack}-ConnectionsTable",
+    ]
+    assert "AWS::S3::Bucket" not in done.created
+
+    dynamodb = aws.client("dynamodb")
+    messages = dynamodb.describe_table(TableName=f"{stack}-messages")["Table"]
+    assert [k["AttributeName"] for k in messages["KeySchema"]] == ["room", "sk"]
+    assert messages["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    ttl = dynamodb.describe_time_to_live(TableName=f"{stack}-messages")
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == "expiresAt"
+    connections = dynamodb.describe_table(TableName=f"{stack}-ConnectionsTable")["Table"]
+    assert connections["GlobalSecondaryIndexes"][0]["IndexName"] == "room-index"
+    assert connections["ProvisionedThroughput"]["WriteCapacityUnits"] == 3
+
+    kinesis = aws.client("kinesis")
+    on_demand = kinesis.describe_stream_summary(StreamName=f"{stack}-ChatStream")
+    assert on_demand["StreamDescriptionSummary"]["StreamModeDetails"]["StreamMode"] == "ON_DEMAND"
+    small = kinesis.list_shards(StreamName=f"{stack}-SmallStream")
+    assert len(small["Shards"]) == 2
+
+    secret_arn = template.resolve({"Ref": "TokenSecret"})
+    value = aws.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
+    assert len(value) == 64 and value.isalnum()
+
+    sqs = aws.client("sqs")
+    url = sqs.get_queue_url(QueueName=f"{stack}-FailureQueue")["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["VisibilityTimeout"] == "45"
+
+    groups = aws.client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{stack}")
+    assert groups["logGroups"][0]["retentionInDays"] == 14
+
+
+def test_secret_differs_between_stacks(aws: AwsServices) -> None:
+    values = []
+    for _ in range(2):
+        template = template_from_dict(RAW, stack_name=_stack())
+        aws.provision(template)
+        arn = template.resolve({"Ref": "TokenSecret"})
+        values.append(aws.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
+    assert values[0] != values[1]
+
+
+def test_another_process_reaches_moto_through_env(aws: AwsServices) -> None:
+    stack = _stack()
+    aws.provision(template_from_dict(RAW, stack_name=stack))
+    code = (
+        "import boto3, json;"
+        f"print(json.dumps(boto3.client('dynamodb').describe_table(TableName='{stack}-messages')"
+        "['Table']['TableName']))"
+    )
+    env = {"PATH": os.environ.get("PATH", ""), **aws.env()}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(out.stdout) == f"{stack}-messages"
+
+
+def test_stop_is_clean() -> None:
+    services = AwsServices().start()
+    url = services.endpoint_url
+    services.stop()
+    services.stop()  # idempotent
+    assert url
+    with pytest.raises(RuntimeError, match="start"):
+        services.env()
+
+
+@pytest.mark.skipif(
+    not CHAT_TEMPLATE.exists(), reason="templates/chat.json not generated yet (make template)"
+)
+def test_provision_real_chat_template(aws: AwsServices) -> None:
+    stack = _stack()
+    template = load_template(CHAT_TEMPLATE, stack_name=stack)
+    done = aws.provision(template)
+    tables = {r.physical_id for r in template.resources(type="AWS::DynamoDB::Table")}
+    assert set(done.created["AWS::DynamoDB::Table"]) == tables
+    assert done.created["AWS::Kinesis::Stream"]
+    (secret,) = template.resources(type="AWS::SecretsManager::Secret")
+    value = aws.client("secretsmanager").get_secret_value(SecretId=secret.ref)["SecretString"]
+    assert len(value) >= 32

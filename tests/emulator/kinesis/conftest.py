@@ -1,0 +1,34 @@
+"""moto for the event source mapping tests, and a helper to make streams."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from emulator.aws import AwsServices
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[AwsServices]:
+    services = AwsServices().start()
+    try:
+        yield services
+    finally:
+        services.stop()
+
+
+@pytest.fixture
+def make_stream(aws: AwsServices) -> Callable[[int], str]:
+    """Create a stream with `shards` shards; returns its ARN."""
+
+    def make(shards: int = 1) -> str:
+        name = "s-" + uuid.uuid4().hex[:10]
+        kinesis = aws.client("kinesis")
+        kinesis.create_stream(StreamName=name, ShardCount=shards)
+        return kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"][
+            "StreamARN"
+        ]
+
+    return make

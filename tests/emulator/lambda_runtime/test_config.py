@@ -1,0 +1,81 @@
+"""FunctionConfig from the template: handler, code folder, env, limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from emulator.lambda_runtime import FunctionConfig, LambdaRuntime, functions_from_template
+from emulator.template import TemplateError, load_template, template_from_dict
+
+REPO = Path(__file__).resolve().parents[3]
+CHAT_TEMPLATE = REPO / "templates" / "chat.json"
+
+
+def _raw(source: str) -> dict[str, Any]:
+    return {
+        "Resources": {
+            "Role": {"Type": "AWS::IAM::Role"},
+            "ChatFunction": {
+                "Type": "AWS::Lambda::Function",
+                "Metadata": {"Build": {"Source": source}},
+                "Properties": {
+                    "FunctionName": {"Fn::Sub": "${AWS::StackName}-chat"},
+                    "Handler": "chat.handler",
+                    "Timeout": 30,
+                    "MemorySize": 512,
+                    "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                    "Environment": {"Variables": {"DAYS": 7, "ON": True}},
+                },
+            },
+        }
+    }
+
+
+def test_config_from_template_finds_source_next_to_the_templates_folder(tmp_path: Path) -> None:
+    (tmp_path / "lambdas").mkdir()
+    (tmp_path / "templates").mkdir()
+    path = tmp_path / "templates" / "t.json"
+    path.write_text(__import__("json").dumps(_raw("lambdas")))
+    (config,) = functions_from_template(load_template(path, stack_name="s"))
+    assert config == FunctionConfig(
+        name="s-chat",
+        handler="chat.handler",
+        source_dir=(tmp_path / "lambdas").resolve(),
+        environment={"DAYS": "7", "ON": "true"},
+        timeout=30.0,
+        memory_size=512,
+        logical_id="ChatFunction",
+        role_arn="arn:aws:iam::123456789012:role/s-Role",
+    )
+    assert config.arn == "arn:aws:lambda:us-east-1:123456789012:function:s-chat"
+
+
+def test_missing_source_or_metadata_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(TemplateError, match="not found"):
+        functions_from_template(template_from_dict(_raw("no-such-dir")), root=tmp_path)
+    raw = _raw("x")
+    del raw["Resources"]["ChatFunction"]["Metadata"]
+    with pytest.raises(TemplateError, match=r"no Metadata.Build.Source"):
+        functions_from_template(template_from_dict(raw))
+
+
+@pytest.mark.skipif(
+    not CHAT_TEMPLATE.exists(), reason="templates/chat.json not generated yet (make template)"
+)
+async def test_real_chat_template_functions_import() -> None:
+    configs = functions_from_template(load_template(CHAT_TEMPLATE))
+    assert {c.logical_id for c in configs} >= {
+        "AuthorizerFunction",
+        "TokenFunction",
+        "ChatFunction",
+        "PresenceFunction",
+    }
+    assert {c.source_dir for c in configs} == {(REPO / "lambdas").resolve()}
+    runtime = LambdaRuntime(configs)
+    try:
+        await runtime.prewarm()  # every handler imports in its worker
+    finally:
+        await runtime.close()
