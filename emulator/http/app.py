@@ -1,0 +1,125 @@
+"""Application factory: every dependency is injected, nothing is read from the template here."""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from aiohttp import WSCloseCode, web
+
+from emulator.http import data_plane, function_url
+from emulator.http.security import harden, safe_host
+from emulator.http.static import DEFAULT_ROOM_PATTERN, StaticSite
+from emulator.iot.context import MessageContext
+from emulator.iot.limits import Limits
+
+log = logging.getLogger(__name__)
+
+TokenInvoke = Callable[[dict[str, Any]], Awaitable[Any]]
+_WS_MAX_MESSAGE = 2 * 1024 * 1024
+_WEBSOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey(
+    "websockets", weakref.WeakSet
+)
+
+
+class MqttGateway(Protocol):
+    """What the HTTP layer needs from the broker (emulator.iot.IotBroker satisfies it)."""
+
+    async def handle_websocket(self, ws: web.WebSocketResponse, request: web.Request) -> None: ...
+
+    async def publish(
+        self,
+        topic: str,
+        payload: bytes,
+        qos: int = 0,
+        *,
+        retain: bool = False,
+        context: MessageContext | None = None,
+    ) -> None: ...
+
+
+def create_app(
+    *,
+    broker: MqttGateway,
+    invoke_token: TokenInvoke | None,
+    web_root: Path | None,
+    authorizer_name: str,
+    topic_root: str = "chat",
+    room_pattern: str = DEFAULT_ROOM_PATTERN,
+    extra_config: Mapping[str, Any] | None = None,
+    require_data_plane_auth: bool = True,
+    token_cors: Mapping[str, str] | None = None,
+    limits: Limits | None = None,
+) -> web.Application:
+    """Build the aiohttp app; it serves any port, since URLs come from the request's Host."""
+    app = web.Application(client_max_size=(limits or Limits()).max_payload_bytes + 1024)
+    app[_WEBSOCKETS] = weakref.WeakSet()
+
+    async def config_json(request: web.Request) -> web.Response:
+        host = safe_host(request)
+        body = {
+            "mqttUrl": f"ws://{host}/mqtt",
+            "authorizer": authorizer_name,
+            "tokenUrl": f"http://{host}/api/token",
+            "topicRoot": topic_root,
+            **(extra_config or {}),
+        }
+        response = web.json_response(body)
+        response.headers["Cache-Control"] = "no-store"
+        return harden(response, host)
+
+    async def token(request: web.Request) -> web.Response:
+        if request.method == "OPTIONS" and token_cors is not None:
+            return web.Response(status=204, headers=dict(token_cors))
+        if invoke_token is None:
+            return web.Response(status=404, text="no token function")
+        event = await function_url.build_event(request)
+        try:
+            result = await invoke_token(event)
+        except Exception:
+            log.exception("token function failed")
+            return web.Response(status=502, text="Internal Server Error")
+        response = function_url.to_response(result)
+        for key, value in (token_cors or {}).items():
+            response.headers.setdefault(key, value)
+        return response
+
+    async def topics(request: web.Request) -> web.Response:
+        return await data_plane.publish_handler(
+            request, broker.publish, require_auth=require_data_plane_auth, limits=limits
+        )
+
+    async def mqtt(request: web.Request) -> web.StreamResponse:
+        offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
+        if "mqtt" not in offered:
+            return web.Response(status=400, text="WebSocket subprotocol 'mqtt' required")
+        ws = web.WebSocketResponse(
+            protocols=("mqtt",), max_msg_size=_WS_MAX_MESSAGE, autoping=True, timeout=2.0
+        )
+        if not ws.can_prepare(request).ok:
+            return web.Response(status=426, text="WebSocket upgrade required")
+        await ws.prepare(request)
+        request.app[_WEBSOCKETS].add(ws)
+        try:
+            await broker.handle_websocket(ws, request)
+        finally:
+            if not ws.closed:
+                await ws.close()
+        return ws
+
+    async def close_websockets(app: web.Application) -> None:
+        for ws in list(app[_WEBSOCKETS]):
+            await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+    app.on_shutdown.append(close_websockets)
+    app.router.add_get("/config.json", config_json)
+    app.router.add_route("POST", "/api/token", token)
+    app.router.add_route("OPTIONS", "/api/token", token)
+    app.router.add_post("/topics/{topic:.*}", topics)
+    app.router.add_get("/mqtt", mqtt)
+    if web_root is not None:
+        app.router.add_get("/{path:.*}", StaticSite(web_root, room_pattern).handle)
+    return app

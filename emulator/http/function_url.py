@@ -1,0 +1,101 @@
+"""Lambda function URL semantics: request -> payload format 2.0 event, result -> response."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
+_TEXT_TYPES_EXACT = ("application/x-www-form-urlencoded",)
+
+
+def _is_text(content_type: str) -> bool:
+    content_type = content_type.lower()
+    return content_type.startswith(_TEXT_TYPES) or content_type.startswith(_TEXT_TYPES_EXACT)
+
+
+async def build_event(request: web.Request, account_id: str = "anonymous") -> dict[str, Any]:
+    """The event a function URL would pass for this request (payload format 2.0)."""
+    body = await request.read()
+    now = time.time()
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        key = name.lower()
+        if key == "cookie":
+            continue
+        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    host = request.host
+    url_id = host.split(".", 1)[0].split(":", 1)[0]
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": request.raw_path.split("?", 1)[0],
+        "rawQueryString": request.query_string,
+        "headers": headers,
+        "requestContext": {
+            "accountId": account_id,
+            "apiId": url_id,
+            "domainName": host,
+            "domainPrefix": url_id,
+            "http": {
+                "method": request.method,
+                "path": request.path,
+                "protocol": f"HTTP/{request.version.major}.{request.version.minor}",
+                "sourceIp": request.remote or "",
+                "userAgent": request.headers.get("User-Agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": datetime.fromtimestamp(now, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+    if request.cookies:
+        event["cookies"] = [f"{k}={v}" for k, v in request.cookies.items()]
+    if request.query:
+        event["queryStringParameters"] = {
+            k: ",".join(request.query.getall(k)) for k in request.query
+        }
+    if body:
+        if _is_text(request.headers.get("Content-Type", "")):
+            event["body"] = body.decode("utf-8", errors="replace")
+        else:
+            event["body"] = base64.b64encode(body).decode("ascii")
+            event["isBase64Encoded"] = True
+    return event
+
+
+def to_response(result: Any) -> web.Response:
+    """Turn a handler's return value into the HTTP answer, as function URLs do.
+
+    A dict with statusCode is a full response (headers, body, isBase64Encoded,
+    cookies); anything else is JSON for a 200.
+    """
+    if not isinstance(result, dict) or "statusCode" not in result:
+        return web.Response(
+            status=200, text=json.dumps(result), content_type="application/json", charset=None
+        )
+    status = int(result["statusCode"])
+    body = result.get("body")
+    if body is None:
+        raw = b""
+    elif result.get("isBase64Encoded"):
+        raw = base64.b64decode(body)
+    else:
+        raw = (body if isinstance(body, str) else json.dumps(body)).encode()
+    response = web.Response(status=status, body=raw)
+    headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
+    headers.setdefault("Content-Type", headers.pop("content-type", "application/json"))
+    for key, value in headers.items():
+        response.headers[key] = value
+    for cookie in result.get("cookies") or []:
+        response.headers.add("Set-Cookie", str(cookie))
+    return response
