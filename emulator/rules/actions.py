@@ -1,0 +1,312 @@
+"""Rule actions built from CloudFormation's TopicRulePayload shapes.
+
+Each action renders its substitution templates against the original message, sends
+the rule's output through the ActionTarget, and raises on failure; the engine turns
+failures into the error action's message. Blocking boto3 calls go through
+``env.run_blocking`` (a thread pool), never straight onto the event loop.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from boto3.dynamodb.types import TypeSerializer
+from botocore.exceptions import ClientError
+
+from emulator.rules.sql.context import Message, encode_output
+from emulator.rules.substitution import Template
+from emulator.rules.target import ActionTarget
+
+
+class ActionError(Exception):
+    """An action that could not complete; ``str()`` is the error action's errorMessage."""
+
+
+class RuleDefinitionError(ValueError):
+    """An action definition that is missing a required field."""
+
+
+@dataclass(frozen=True)
+class ActionEnv:
+    """What an action may use: the target, the thread pool, the rule's name."""
+
+    target: ActionTarget
+    run_blocking: Callable[..., Awaitable[Any]]
+    rule_name: str
+
+
+class RuleAction(ABC):
+    """One entry of Actions (or the ErrorAction)."""
+
+    failed_action: ClassVar[str] = "Action"
+
+    @abstractmethod
+    def resource(self, msg: Message) -> str:
+        """The error message's failedResource (table, stream, topic, ...)."""
+
+    @abstractmethod
+    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+        """Deliver ``output``; raise on failure."""
+
+
+def _param(params: Mapping[str, Any], name: str, default: Any = ...) -> Any:
+    """A parameter by name, ignoring case (CloudFormation ``Topic`` or API ``topic``)."""
+    for key, value in params.items():
+        if key.lower() == name.lower():
+            return value
+    if default is ...:
+        raise RuleDefinitionError(f"missing {name}")
+    return default
+
+
+def _flag(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _check_republish_topic(topic: str) -> None:
+    """AWS refuses empty topics, wildcards and reserved topics other than shadows."""
+    if not topic:
+        raise ActionError("republish topic is empty")
+    if "+" in topic or "#" in topic:
+        raise ActionError(f"republish topic contains a wildcard: {topic!r}")
+    if topic.startswith("$"):
+        levels = topic.split("/")
+        shadow = len(levels) >= 4 and levels[:2] == ["$aws", "things"] and levels[3] == "shadow"
+        if not shadow:
+            raise ActionError(f"republishing to the reserved topic {topic!r} is not allowed")
+
+
+@dataclass(frozen=True)
+class RepublishAction(RuleAction):
+    """Publish the output to another topic through the broker."""
+
+    topic: Template
+    qos: int = 0
+    failed_action: ClassVar[str] = "RepublishAction"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> RepublishAction:
+        qos = int(_param(params, "Qos", 0))
+        if qos not in (0, 1):
+            raise RuleDefinitionError(f"republish Qos must be 0 or 1, not {qos}")
+        return cls(Template.parse(str(_param(params, "Topic"))), qos)
+
+    def resource(self, msg: Message) -> str:
+        return self.topic.render(msg)
+
+    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+        topic = self.topic.render(msg)
+        _check_republish_topic(topic)
+        await env.target.republish(topic, encode_output(output), self.qos)
+
+
+@dataclass(frozen=True)
+class LambdaAction(RuleAction):
+    """Invoke a function asynchronously with the output as its event."""
+
+    function_arn: Template
+    failed_action: ClassVar[str] = "LambdaAction"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> LambdaAction:
+        return cls(Template.parse(str(_param(params, "FunctionArn"))))
+
+    def resource(self, msg: Message) -> str:
+        return self.function_arn.render(msg)
+
+    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+        if isinstance(output, bytes):
+            raise ActionError("the Lambda action needs JSON; use encode(*, 'base64')")
+        event = json.loads(encode_output(output) or b"null")  # the function gets a copy
+        await env.target.invoke_lambda(self.function_arn.render(msg), event)
+
+
+def _dynamo_safe(value: Any) -> Any:
+    """Floats become Decimals (DynamoDB numbers); containers are converted deeply."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _dynamo_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dynamo_safe(v) for v in value]
+    return value
+
+
+_SERIALIZER = TypeSerializer()
+
+
+@dataclass(frozen=True)
+class DynamoDBv2Action(RuleAction):
+    """PutItem with each output column as an attribute."""
+
+    table: Template
+    failed_action: ClassVar[str] = "DynamoDBv2Action"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> DynamoDBv2Action:
+        put_item = _param(params, "PutItem")
+        return cls(Template.parse(str(_param(put_item, "TableName"))))
+
+    def resource(self, msg: Message) -> str:
+        return self.table.render(msg)
+
+    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+        if not isinstance(output, dict):
+            raise ActionError("DynamoDBv2 needs the rule output to be a JSON object")
+        item = {k: _SERIALIZER.serialize(_dynamo_safe(v)) for k, v in output.items()}
+        client = env.target.aws_client("dynamodb")
+        await env.run_blocking(client.put_item, TableName=self.table.render(msg), Item=item)
+
+
+@dataclass(frozen=True)
+class KinesisAction(RuleAction):
+    """PutRecord of the output (JSON bytes) with a templated partition key."""
+
+    stream: Template
+    partition_key: Template | None
+    failed_action: ClassVar[str] = "KinesisAction"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> KinesisAction:
+        key = _param(params, "PartitionKey", None)
+        return cls(
+            Template.parse(str(_param(params, "StreamName"))),
+            Template.parse(str(key)) if key is not None else None,
+        )
+
+    def resource(self, msg: Message) -> str:
+        return self.stream.render(msg)
+
+    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+        key = self.partition_key.render(msg) if self.partition_key else str(uuid.uuid4())
+        client = env.target.aws_client("kinesis")
+        await env.run_blocking(
+            client.put_record,
+            StreamName=self.stream.render(msg),
+            Data=encode_output(output),
+            PartitionKey=key,
+        )
+
+
+@dataclass(frozen=True)
+class SqsAction(RuleAction):
+    """SendMessage of the output, base64-encoded when UseBase64 is true."""
+
+    queue_url: Template
+    use_base64: bool = False
+    failed_action: ClassVar[str] = "SqsAction"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> SqsAction:
+        return cls(
+            Template.parse(str(_param(params, "QueueUrl"))),
+            _flag(_param(params, "UseBase64", False)),
+        )
+
+    def resource(self, msg: Message) -> str:
+        return self.queue_url.render(msg)
+
+    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+        data = encode_output(output)
+        body = (
+            base64.b64encode(data).decode("ascii")
+            if self.use_base64
+            else data.decode("utf-8", errors="replace")
+        )
+        client = env.target.aws_client("sqs")
+        await env.run_blocking(
+            client.send_message, QueueUrl=self.queue_url.render(msg), MessageBody=body
+        )
+
+
+@dataclass(frozen=True)
+class CloudwatchLogsAction(RuleAction):
+    """PutLogEvents of the output into a stream named after the rule (created on demand)."""
+
+    log_group: Template
+    failed_action: ClassVar[str] = "CloudwatchLogsAction"
+    _streams: set[tuple[str, str]] = field(default_factory=set, compare=False, repr=False)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> CloudwatchLogsAction:
+        return cls(Template.parse(str(_param(params, "LogGroupName"))))
+
+    def resource(self, msg: Message) -> str:
+        return self.log_group.render(msg)
+
+    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+        group, stream = self.log_group.render(msg), env.rule_name
+        client = env.target.aws_client("logs")
+        if (group, stream) not in self._streams:
+            await env.run_blocking(_ensure_stream, client, group, stream)
+            self._streams.add((group, stream))
+        event = {
+            "timestamp": int(time.time() * 1000),
+            "message": encode_output(output).decode("utf-8", errors="replace"),
+        }
+        await env.run_blocking(
+            client.put_log_events, logGroupName=group, logStreamName=stream, logEvents=[event]
+        )
+
+
+def _ensure_stream(client: Any, group: str, stream: str) -> None:
+    """Create the log stream unless it exists (the log group itself must exist)."""
+    try:
+        client.create_log_stream(logGroupName=group, logStreamName=stream)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ResourceAlreadyExistsException":
+            raise
+
+
+@dataclass(frozen=True)
+class UnsupportedAction(RuleAction):
+    """An action type the emulator does not implement: it fails, so the error action runs."""
+
+    kind: str
+    failed_action: ClassVar[str] = "UnsupportedAction"
+
+    def resource(self, msg: Message) -> str:
+        return self.kind
+
+    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+        raise ActionError(f"the emulator does not implement the {self.kind} action")
+
+
+_BUILDERS: dict[str, Callable[[Mapping[str, Any]], RuleAction]] = {
+    "republish": RepublishAction.from_params,
+    "lambda": LambdaAction.from_params,
+    "dynamodbv2": DynamoDBv2Action.from_params,
+    "kinesis": KinesisAction.from_params,
+    "sqs": SqsAction.from_params,
+    "cloudwatchlogs": CloudwatchLogsAction.from_params,
+}
+
+SUPPORTED_ACTIONS = ("Republish", "Lambda", "DynamoDBv2", "Kinesis", "Sqs", "CloudwatchLogs")
+
+
+def build_action(spec: Mapping[str, Any]) -> RuleAction:
+    """One action from ``{"Republish": {...}}``; unknown kinds become UnsupportedAction.
+
+    Raises RuleDefinitionError (or SqlSyntaxError for a bad template) for a malformed
+    definition of a supported kind.
+    """
+    if len(spec) != 1:
+        raise RuleDefinitionError(f"an action has exactly one type, got {sorted(spec)}")
+    ((kind, params),) = spec.items()
+    builder = _BUILDERS.get(kind.lower())
+    if builder is None:
+        return UnsupportedAction(kind)
+    if not isinstance(params, Mapping):
+        raise RuleDefinitionError(f"{kind}: parameters must be an object")
+    try:
+        return builder(params)
+    except RuleDefinitionError as exc:
+        raise RuleDefinitionError(f"{kind}: {exc}") from None

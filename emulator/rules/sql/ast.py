@@ -1,0 +1,124 @@
+"""Syntax tree of an IoT SQL statement: plain frozen dataclasses, compiled once per rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """Base of every node; ``pos`` is the source offset, for error messages."""
+
+    pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class Literal(Node):
+    """A number, string, boolean or null written in the SQL."""
+
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Star(Node):
+    """``*``: the whole payload (raw bytes in encode(*, ...))."""
+
+
+@dataclass(frozen=True, slots=True)
+class Field(Node):
+    """A top-level name, looked up in the payload object."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Member(Node):
+    """``obj.name``."""
+
+    obj: Node
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Index(Node):
+    """``obj[index]``."""
+
+    obj: Node
+    index: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Unary(Node):
+    """``-x`` or ``NOT x``."""
+
+    op: str
+    operand: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Binary(Node):
+    """``left op right`` (arithmetic, comparison, AND, OR, IN)."""
+
+    op: str
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Node):
+    """A function call; ``name`` is lower-cased (IoT SQL function names ignore case)."""
+
+    name: str
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Cast(Node):
+    """``cast(expr AS Type)``; ``type`` is one of String, Int, Decimal, Bool, Double."""
+
+    expr: Node
+    type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Case(Node):
+    """Simple (``subject`` set) or searched (``subject`` None) CASE."""
+
+    subject: Node | None
+    whens: tuple[tuple[Node, Node], ...]
+    default: Node | None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectLit(Node):
+    """A JSON object literal ``{"k": expr, ...}``."""
+
+    items: tuple[tuple[str, Node], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayLit(Node):
+    """A JSON array literal ``[expr, ...]``."""
+
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SelectItem:
+    """One column: ``expr`` (or Star) and its output key."""
+
+    expr: Node
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A whole statement. ``topic_filter`` is None for a Basic-Ingest-only rule."""
+
+    sql: str
+    items: tuple[SelectItem, ...]
+    value: bool = False
+    topic_filter: str | None = None
+    where: Node | None = None
+    filter_pos: int = field(default=0)

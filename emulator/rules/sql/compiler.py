@@ -1,0 +1,210 @@
+"""AST to Python closures, once per rule, so a message costs calls, not tree walks."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from typing import Any
+
+from emulator.rules.sql import ast
+from emulator.rules.sql.context import Message
+from emulator.rules.sql.errors import SqlSyntaxError
+from emulator.rules.sql.functions import FUNCTIONS
+from emulator.rules.sql.operators import BINARY, UNARY, op_eq
+from emulator.rules.sql.values import (
+    UNDEFINED,
+    normalize_number,
+    number_operand,
+    to_bool,
+    to_int,
+    to_string,
+)
+
+log = logging.getLogger(__name__)
+
+Evaluator = Callable[[Message], Any]
+
+
+def compile_expr(node: ast.Node, sql: str, sql_version: str = "2016-03-23") -> Evaluator:
+    """Turn an expression tree into ``f(message) -> value``.
+
+    Raises SqlSyntaxError for what AWS refuses when the rule is created (unknown
+    functions); wrong argument counts compile to Undefined, as AWS evaluates them.
+    """
+    return _Compiler(sql, sql_version).compile(node)
+
+
+class _Compiler:
+    def __init__(self, sql: str, sql_version: str) -> None:
+        self.sql = sql
+        self.sql_version = sql_version
+
+    def compile(self, node: ast.Node) -> Evaluator:
+        method = getattr(self, "_" + type(node).__name__.lower())
+        result: Evaluator = method(node)
+        return result
+
+    def _literal(self, node: ast.Literal) -> Evaluator:
+        value = node.value
+        return lambda msg: value
+
+    def _star(self, node: ast.Star) -> Evaluator:
+        return lambda msg: msg.doc
+
+    def _field(self, node: ast.Field) -> Evaluator:
+        name = node.name
+
+        def field(msg: Message) -> Any:
+            doc = msg.doc
+            return doc.get(name, UNDEFINED) if type(doc) is dict else UNDEFINED
+
+        return field
+
+    def _member(self, node: ast.Member) -> Evaluator:
+        obj, name = self.compile(node.obj), node.name
+
+        def member(msg: Message) -> Any:
+            value = obj(msg)
+            return value.get(name, UNDEFINED) if type(value) is dict else UNDEFINED
+
+        return member
+
+    def _index(self, node: ast.Index) -> Evaluator:
+        obj, index = self.compile(node.obj), self.compile(node.index)
+
+        def item(msg: Message) -> Any:
+            value, key = obj(msg), index(msg)
+            if type(value) is dict:
+                return value.get(key, UNDEFINED) if type(key) is str else UNDEFINED
+            if type(value) is not list:
+                return UNDEFINED
+            position = to_int(key)
+            if type(position) is not int or not 0 <= position < len(value):
+                return UNDEFINED
+            return value[position]
+
+        return item
+
+    def _unary(self, node: ast.Unary) -> Evaluator:
+        op, operand = UNARY[node.op], self.compile(node.operand)
+        return lambda msg: op(operand(msg))
+
+    def _binary(self, node: ast.Binary) -> Evaluator:
+        op, left, right = BINARY[node.op], self.compile(node.left), self.compile(node.right)
+        return lambda msg: op(left(msg), right(msg))
+
+    def _call(self, node: ast.Call) -> Evaluator:
+        if node.name == "sql_version":
+            version = self.sql_version
+            return lambda msg: version
+        function = FUNCTIONS.get(node.name)
+        if function is None:
+            raise SqlSyntaxError(f"unknown function {node.name!r}", self.sql, node.pos)
+        count = len(node.args)
+        if count < function.min_args or (
+            function.max_args is not None and count > function.max_args
+        ):
+            log.warning("%s() called with %d argument(s): always Undefined", node.name, count)
+            return lambda msg: UNDEFINED
+        impl = function.impl
+        args = [self._argument(node.name, i, arg) for i, arg in enumerate(node.args)]
+        if not args:
+            return lambda msg: impl(msg)
+        if len(args) == 1:
+            (a,) = args
+            return lambda msg: impl(msg, a(msg))
+        if len(args) == 2:
+            a, b = args
+            return lambda msg: impl(msg, a(msg), b(msg))
+        return lambda msg: impl(msg, *[arg(msg) for arg in args])
+
+    def _argument(self, function: str, position: int, node: ast.Node) -> Evaluator:
+        """``*`` is the raw payload for encode(), the parsed payload elsewhere."""
+        if isinstance(node, ast.Star) and function == "encode" and position == 0:
+            return lambda msg: msg.payload
+        return self.compile(node)
+
+    def _cast(self, node: ast.Cast) -> Evaluator:
+        expr, convert = self.compile(node.expr), _CASTS[node.type]
+        return lambda msg: convert(expr(msg))
+
+    def _case(self, node: ast.Case) -> Evaluator:
+        whens = [(self.compile(c), self.compile(r)) for c, r in node.whens]
+        default = self.compile(node.default) if node.default is not None else None
+        subject = self.compile(node.subject) if node.subject is not None else None
+
+        def case(msg: Message) -> Any:
+            value = subject(msg) if subject is not None else UNDEFINED
+            for condition, result in whens:
+                hit = condition(msg)
+                if subject is not None:
+                    hit = op_eq(value, hit)
+                if hit is True:
+                    return result(msg)
+            return default(msg) if default is not None else UNDEFINED
+
+        return case
+
+    def _objectlit(self, node: ast.ObjectLit) -> Evaluator:
+        items = [(key, self.compile(value)) for key, value in node.items]
+
+        def obj(msg: Message) -> Any:
+            out = {}
+            for key, value in items:
+                result = value(msg)
+                if result is not UNDEFINED:
+                    out[key] = result
+            return out
+
+        return obj
+
+    def _arraylit(self, node: ast.ArrayLit) -> Evaluator:
+        items = [self.compile(item) for item in node.items]
+
+        def array(msg: Message) -> Any:
+            return [v for v in (item(msg) for item in items) if v is not UNDEFINED]
+
+        return array
+
+
+def _cast_decimal(value: Any) -> Any:
+    if value is True or value is False:
+        return 1 if value else 0
+    if value is None:
+        return UNDEFINED
+    number = number_operand(value)
+    return number if number is UNDEFINED else normalize_number(float(number))
+
+
+def _cast_double(value: Any) -> Any:
+    return _cast_decimal(value)
+
+
+def _cast_int(value: Any) -> Any:
+    if value is True or value is False:
+        return 1 if value else 0
+    number = number_operand(value)
+    if number is UNDEFINED or not math.isfinite(number):
+        return UNDEFINED
+    return math.floor(number) if type(number) is float else number
+
+
+def _cast_bool(value: Any) -> Any:
+    kind = type(value)
+    if kind is int or kind is float:
+        return value != 0
+    return to_bool(value)
+
+
+def _cast_string(value: Any) -> Any:
+    return to_string(value)
+
+
+_CASTS: dict[str, Callable[[Any], Any]] = {
+    "String": _cast_string,
+    "Int": _cast_int,
+    "Decimal": _cast_decimal,
+    "Double": _cast_double,
+    "Bool": _cast_bool,
+}

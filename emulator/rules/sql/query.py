@@ -1,0 +1,100 @@
+"""A compiled rule statement: topic match, WHERE and SELECT over one message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Final
+
+from emulator.rules.sql import ast
+from emulator.rules.sql.compiler import Evaluator, compile_expr
+from emulator.rules.sql.context import Message
+from emulator.rules.sql.errors import SqlEvaluationError
+from emulator.rules.sql.parser import parse_query
+from emulator.rules.sql.topics import TopicFilter
+from emulator.rules.sql.values import UNDEFINED, to_bool
+
+SQL_VERSIONS = frozenset({"2015-10-08", "2016-03-23", "beta"})
+DEFAULT_SQL_VERSION = "2016-03-23"
+
+
+class _NoMatch:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NO_MATCH"
+
+
+NO_MATCH: Final = _NoMatch()
+_STAR: Final = object()
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledQuery:
+    """Everything a rule needs per message, built once from its SQL text."""
+
+    sql: str
+    sql_version: str
+    topic_filter: TopicFilter | None
+    columns: tuple[tuple[str, Any], ...]
+    value: bool
+    where: Evaluator | None
+    star_only: bool
+
+    def matches_topic(self, topic: str) -> bool:
+        """Whether the FROM filter accepts ``topic``."""
+        return self.topic_filter is not None and self.topic_filter.matches(topic)
+
+    def evaluate(self, msg: Message) -> Any:
+        """The SELECT output for ``msg``, or NO_MATCH if WHERE does not hold.
+
+        The output is a dict, or for ``SELECT VALUE`` any value, or the raw payload
+        bytes for ``SELECT *`` of a non-JSON payload. Undefined columns are left out.
+        """
+        where = self.where
+        if where is not None and to_bool(where(msg)) is not True:
+            return NO_MATCH
+        if self.value:
+            return self.columns[0][1](msg)
+        if self.star_only:
+            return msg.doc if msg.is_json else msg.payload
+        out: dict[str, Any] = {}
+        for name, column in self.columns:
+            if column is _STAR:
+                doc = msg.doc
+                if type(doc) is dict:
+                    out.update(doc)
+                elif doc is UNDEFINED:
+                    raise SqlEvaluationError(
+                        "a binary payload can only be selected alone (SELECT *)"
+                    )
+                continue
+            result = column(msg)
+            if result is not UNDEFINED:
+                out[name] = result
+        return out
+
+
+def compile_query(sql: str, sql_version: str = DEFAULT_SQL_VERSION) -> CompiledQuery:
+    """Parse and compile a rule's SQL (cached: the same text compiles once).
+
+    Raises SqlSyntaxError with the position of the problem.
+    """
+    return _compile_cached(sql, sql_version or DEFAULT_SQL_VERSION)
+
+
+@lru_cache(maxsize=512)
+def _compile_cached(sql: str, sql_version: str) -> CompiledQuery:
+    tree = parse_query(sql)
+    columns: list[tuple[str, Any]] = []
+    for item in tree.items:
+        if isinstance(item.expr, ast.Star):
+            columns.append((item.name, _STAR))
+        else:
+            columns.append((item.name, compile_expr(item.expr, sql, sql_version)))
+    where = compile_expr(tree.where, sql, sql_version) if tree.where is not None else None
+    star_only = len(tree.items) == 1 and isinstance(tree.items[0].expr, ast.Star)
+    topic_filter = TopicFilter.parse(tree.topic_filter) if tree.topic_filter else None
+    return CompiledQuery(
+        sql, sql_version, topic_filter, tuple(columns), tree.value, where, star_only
+    )

@@ -1,0 +1,85 @@
+"""The side-effect boundary of rule actions: what the emulator gives the rules engine.
+
+The engine never imports the broker, the Lambda runtime or moto; the app passes an
+ActionTarget. ``CallbackTarget`` + ``BotoClients`` build one from two coroutines and
+the moto endpoint.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import boto3
+from botocore.config import Config
+
+
+@runtime_checkable
+class ActionTarget(Protocol):
+    """Where actions send their results."""
+
+    async def republish(self, topic: str, payload: bytes, qos: int) -> None:
+        """Publish through the broker (subscribers' receive policies still apply)."""
+
+    async def invoke_lambda(self, function_arn: str, event: Any) -> None:
+        """Start an asynchronous (Event) invocation.
+
+        Return once the invocation is accepted; raise if it cannot be (no such
+        function, throttled), so the rule's error action runs. The function's own
+        outcome is not the rule's concern, as with AWS's async invoke.
+        """
+
+    def aws_client(self, service: str) -> Any:
+        """A boto3 client for ``dynamodb``, ``kinesis``, ``sqs`` or ``logs``.
+
+        Its calls block; the engine only calls them from its thread pool.
+        """
+
+
+class BotoClients:
+    """boto3 clients against one endpoint (moto), created once per service."""
+
+    def __init__(
+        self,
+        endpoint_url: str,
+        region: str = "us-east-1",
+        access_key: str = "testing",
+        secret_key: str = "testing",  # noqa: S107 - moto accepts any credentials
+    ) -> None:
+        self._session = boto3.session.Session(
+            aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region
+        )
+        self._endpoint_url = endpoint_url
+        self._config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5)
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, service: str) -> Any:
+        with self._lock:
+            client = self._clients.get(service)
+            if client is None:
+                client = self._session.client(
+                    service, endpoint_url=self._endpoint_url, config=self._config
+                )
+                self._clients[service] = client
+            return client
+
+
+@dataclass
+class CallbackTarget:
+    """An ActionTarget assembled from the app's pieces."""
+
+    publish: Callable[[str, bytes, int], Awaitable[None]]
+    invoke: Callable[[str, Any], Awaitable[None]]
+    clients: Callable[[str], Any]
+
+    async def republish(self, topic: str, payload: bytes, qos: int) -> None:
+        await self.publish(topic, payload, qos)
+
+    async def invoke_lambda(self, function_arn: str, event: Any) -> None:
+        await self.invoke(function_arn, event)
+
+    def aws_client(self, service: str) -> Any:
+        return self.clients(service)

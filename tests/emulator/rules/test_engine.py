@@ -1,0 +1,324 @@
+"""The engine with a recording target: matching, error actions, non-blocking dispatch."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from typing import Any
+
+import pytest
+
+from emulator.rules import MessageContext, Rule, RuleDefinitionError, RulesEngine, SqlSyntaxError
+from tests.emulator.rules.conftest import RecordingTarget
+
+LAMBDA_ARN = "arn:aws:lambda:us-east-1:123456789012:function:chat"
+ERRORS_ARN = "arn:aws:lambda:us-east-1:123456789012:function:errors"
+CTX = MessageContext(client_id="alice-1", principal="alice", trace_id="trace-9")
+
+
+def rule(name: str, sql: str, *actions: dict[str, Any], **extra: Any) -> Rule:
+    payload = {"Sql": sql, "AwsIotSqlVersion": "2016-03-23", "Actions": list(actions), **extra}
+    return Rule(name, payload)
+
+
+def republish(topic: str, qos: int = 0) -> dict[str, Any]:
+    return {"Republish": {"Topic": topic, "Qos": qos, "RoleArn": "arn:aws:iam::1:role/r"}}
+
+
+def lambda_(arn: str = LAMBDA_ARN) -> dict[str, Any]:
+    return {"Lambda": {"FunctionArn": arn}}
+
+
+async def test_dispatch_matches_and_republishes(target: RecordingTarget) -> None:
+    engine = RulesEngine(
+        [
+            rule(
+                "r",
+                "SELECT *, clientid() AS clientId FROM 'chat/out'",
+                republish("chat/pub/${room}", 1),
+            )
+        ],
+        target,
+    )
+    assert engine.dispatch("chat/out", b'{"room": "lobby"}', CTX) == 1
+    assert engine.dispatch("chat/other", b"{}", CTX) == 0
+    await engine.drain()
+    assert target.published == [("chat/pub/lobby", b'{"room":"lobby","clientId":"alice-1"}', 1)]
+    assert engine.stats.matched == 1
+    assert engine.stats.actions_ok == 1
+    await engine.close()
+
+
+async def test_where_false_runs_nothing(target: RecordingTarget) -> None:
+    engine = RulesEngine([rule("r", "SELECT * FROM 'a' WHERE type = 'message'", lambda_())], target)
+    engine.dispatch("a", b'{"type": "join"}')
+    engine.dispatch("a", b'{"no": "type"}')
+    engine.dispatch("a", b"not json")
+    await engine.drain()
+    assert target.invoked == []
+    assert engine.stats.not_matched == 3
+    await engine.close()
+
+
+async def test_disabled_rule_is_skipped(target: RecordingTarget) -> None:
+    engine = RulesEngine([rule("r", "SELECT * FROM 'a'", lambda_(), RuleDisabled=True)], target)
+    assert engine.dispatch("a", b"{}") == 0
+    await engine.close()
+
+
+async def test_actions_of_several_rules(target: RecordingTarget) -> None:
+    engine = RulesEngine(
+        [
+            rule("one", "SELECT * FROM 'x/+'", lambda_(), republish("copy/${topic(2)}")),
+            rule("two", "SELECT VALUE n FROM 'x/#'", republish("value")),
+        ],
+        target,
+    )
+    assert engine.dispatch("x/y", b'{"n": 7}') == 2
+    await engine.drain()
+    assert sorted(target.published) == [("copy/y", b'{"n":7}', 0), ("value", b"7", 0)]
+    assert target.invoked == [(LAMBDA_ARN, {"n": 7})]
+    await engine.close()
+
+
+async def test_error_action_gets_aws_error_payload(target: RecordingTarget) -> None:
+    target.fail_lambda = "function not found"
+    engine = RulesEngine(
+        [
+            rule(
+                "route",
+                "SELECT * FROM 'chat/out'",
+                lambda_(),
+                republish("ok/${topic()}"),
+                ErrorAction=republish("errors/${topic(1)}"),
+            )
+        ],
+        target,
+    )
+    payload = b'{"type": "join"}'
+    engine.dispatch("chat/out", payload, CTX)
+    await engine.drain()
+    assert engine.stats.actions_failed == 1
+    assert engine.stats.actions_ok == 1
+    assert engine.stats.error_actions_ok == 1
+    topics = {topic: body for topic, body, _ in target.published}
+    assert topics["ok/chat/out"] == b'{"type":"join"}'
+    error = json.loads(topics["errors/chat"])
+    assert error == {
+        "ruleName": "route",
+        "topic": "chat/out",
+        "cloudwatchTraceId": "trace-9",
+        "clientId": "alice-1",
+        "base64OriginalPayload": base64.b64encode(payload).decode(),
+        "failures": [
+            {
+                "failedAction": "LambdaAction",
+                "failedResource": LAMBDA_ARN,
+                "errorMessage": "function not found",
+            }
+        ],
+    }
+    await engine.close()
+
+
+async def test_two_failures_one_error_message(target: RecordingTarget) -> None:
+    target.fail_lambda = "boom"
+    engine = RulesEngine(
+        [
+            rule(
+                "r",
+                "SELECT * FROM 'a'",
+                lambda_(),
+                lambda_(ERRORS_ARN),
+                ErrorAction=republish("errors"),
+            )
+        ],
+        target,
+    )
+    engine.dispatch("a", b"{}")
+    await engine.drain()
+    ((_, body, _),) = target.published
+    failures = json.loads(body)["failures"]
+    assert {f["failedResource"] for f in failures} == {LAMBDA_ARN, ERRORS_ARN}
+    assert json.loads(body)["clientId"] == "n/a"
+    await engine.close()
+
+
+async def test_failing_error_action_is_counted_and_engine_goes_on(target: RecordingTarget) -> None:
+    target.fail_lambda = "boom"
+    engine = RulesEngine(
+        [rule("r", "SELECT * FROM 'a'", lambda_(), ErrorAction=lambda_(ERRORS_ARN))], target
+    )
+    engine.dispatch("a", b"{}")
+    await engine.drain()
+    assert engine.stats.error_actions_failed == 1
+    target.fail_lambda = None
+    engine.dispatch("a", b"{}")
+    await engine.drain()
+    assert engine.stats.actions_ok == 1
+    await engine.close()
+
+
+@pytest.mark.parametrize(
+    "topic", ["$aws/events/presence/connected/x", "$other", "a/+/b", "a/#", ""]
+)
+async def test_republish_refuses_reserved_and_wildcard_topics(
+    target: RecordingTarget, topic: str
+) -> None:
+    engine = RulesEngine(
+        [rule("r", "SELECT * FROM 'a'", republish(topic.replace("$", "$$")))], target
+    )
+    engine.dispatch("a", b"{}")
+    await engine.drain()
+    assert target.published == []
+    assert engine.stats.actions_failed == 1
+    await engine.close()
+
+
+async def test_republish_to_shadow_topic_allowed(target: RecordingTarget) -> None:
+    engine = RulesEngine(
+        [rule("r", "SELECT * FROM 'a'", republish("$$aws/things/t1/shadow/update"))], target
+    )
+    engine.dispatch("a", b"{}")
+    await engine.drain()
+    assert target.published == [("$aws/things/t1/shadow/update", b"{}", 0)]
+    await engine.close()
+
+
+async def test_binary_payload_to_lambda_fails_but_republish_passes_bytes(
+    target: RecordingTarget,
+) -> None:
+    engine = RulesEngine(
+        [rule("r", "SELECT * FROM 'bin'", lambda_(), republish("out"), ErrorAction=republish("e"))],
+        target,
+    )
+    engine.dispatch("bin", b"\x00\x01")
+    await engine.drain()
+    topics = {t: b for t, b, _ in target.published}
+    assert topics["out"] == b"\x00\x01"
+    assert json.loads(topics["e"])["failures"][0]["failedAction"] == "LambdaAction"
+    await engine.close()
+
+
+async def test_unsupported_action_fails_visibly(target: RecordingTarget) -> None:
+    engine = RulesEngine(
+        [rule("r", "SELECT * FROM 'a'", {"S3": {"BucketName": "b"}}, ErrorAction=republish("e"))],
+        target,
+    )
+    assert engine.warnings == ["rule r: action S3 is not emulated"]
+    engine.dispatch("a", b"{}")
+    await engine.drain()
+    error = json.loads(target.published[0][1])
+    assert "does not implement the S3 action" in error["failures"][0]["errorMessage"]
+    await engine.close()
+
+
+def test_bad_sql_fails_at_registration(target: RecordingTarget) -> None:
+    with pytest.raises(SqlSyntaxError):
+        RulesEngine([rule("r", "SELECT * FORM 'a'", lambda_())], target)
+    with pytest.raises(SqlSyntaxError):
+        RulesEngine([rule("r", "SELECT * FROM 'a'", republish("x/${room"))], target)
+    with pytest.raises(RuleDefinitionError):
+        RulesEngine([rule("r", "SELECT * FROM 'a'", {"Republish": {"Qos": 1}})], target)
+
+
+async def test_dispatch_does_not_wait_for_slow_actions(target: RecordingTarget) -> None:
+    target.delay = 0.5
+    engine = RulesEngine([rule("r", "SELECT * FROM 'a'", lambda_())], target, concurrency=4)
+    start = time.perf_counter()
+    for _ in range(4):
+        engine.dispatch("a", b"{}")
+    assert time.perf_counter() - start < 0.05
+    await asyncio.wait_for(target.started.wait(), 1)
+    assert target.invoked == []  # still sleeping, yet dispatch returned long ago
+    begin = time.perf_counter()
+    await engine.drain()
+    assert time.perf_counter() - begin < 0.9  # the four ran concurrently
+    assert len(target.invoked) == 4
+    await engine.close()
+
+
+async def test_flood_is_bounded_and_drops_are_counted(target: RecordingTarget) -> None:
+    target.delay = 0.05
+    engine = RulesEngine(
+        [rule("r", "SELECT * FROM 'a'", lambda_())], target, queue_size=10, concurrency=2
+    )
+    scheduled = sum(engine.dispatch("a", b"{}") for _ in range(100))
+    assert scheduled == 10
+    assert engine.stats.dropped == 90
+    await engine.close()
+    assert len(target.invoked) == 10
+
+
+async def test_action_timeout_is_a_failure(target: RecordingTarget) -> None:
+    target.delay = 1.0
+    engine = RulesEngine(
+        [rule("r", "SELECT * FROM 'a'", lambda_(), ErrorAction={"Republish": {"Topic": "e"}})],
+        target,
+        action_timeout=0.05,
+    )
+    engine.dispatch("a", b"{}")
+    await engine.drain()
+    assert engine.stats.actions_failed == 1
+    await engine.close()
+
+
+async def test_basic_ingest_goes_to_the_named_rule(target: RecordingTarget) -> None:
+    engine = RulesEngine(
+        [rule("ingest", "SELECT topic() AS t FROM 'unused'", republish("out"))], target
+    )
+    assert engine.dispatch("$aws/rules/ingest/sensors/1", b"{}") == 1
+    assert engine.dispatch("$aws/rules/nosuch/x", b"{}") == 0
+    await engine.drain()
+    assert target.published == [("out", b'{"t":"sensors/1"}', 0)]
+    await engine.close()
+
+
+async def test_close_finishes_in_flight_work_then_refuses(target: RecordingTarget) -> None:
+    target.delay = 0.05
+    engine = RulesEngine([rule("r", "SELECT * FROM 'a'", lambda_())], target)
+    engine.dispatch("a", b"{}")
+    await engine.close()
+    assert len(target.invoked) == 1
+    assert engine.dispatch("a", b"{}") == 0
+
+
+async def test_evaluation_error_is_logged_not_raised(target: RecordingTarget) -> None:
+    engine = RulesEngine([rule("r", "SELECT *, 1 AS one FROM 'a'", lambda_())], target)
+    engine.dispatch("a", b"\xff\xfe")
+    await engine.drain()
+    assert engine.stats.eval_errors == 1
+    assert target.invoked == []
+    await engine.close()
+
+
+async def test_per_message_throughput(target: RecordingTarget) -> None:
+    """Thousands of messages per second through SQL + a republish action."""
+    engine = RulesEngine(
+        [
+            rule(
+                "r",
+                "SELECT type, room, name, text, newuuid() AS id, timestamp() AS ts, "
+                "principal() AS sender, clientid() AS clientId FROM 'chat/out' "
+                "WHERE type = 'message' AND length(room) >= 1 "
+                "AND regexp_matches(room, '^[A-Za-z0-9_-]{1,64}$') "
+                "AND length(name) >= 1 AND length(name) <= 40",
+                republish("chat/pub/${room}"),
+            )
+        ],
+        target,
+        queue_size=50_000,
+    )
+    body = b'{"type": "message", "room": "lobby", "name": "Alice", "text": "hi"}'
+    count = 5000
+    start = time.perf_counter()
+    for _ in range(count):
+        engine.dispatch("chat/out", body, CTX)
+    await engine.drain()
+    rate = count / (time.perf_counter() - start)
+    assert len(target.published) == count
+    print(f"rules throughput: {rate:.0f} msg/s")
+    assert rate > 2000, f"{rate:.0f} msg/s"
+    await engine.close()
