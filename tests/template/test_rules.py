@@ -1,8 +1,7 @@
 """iot_rules: the rule data, placeholder handling, and the message validation.
 
-The republish rule's WHERE clause is evaluated here with AWS IoT SQL's semantics for
-the few forms it uses (a missing field or a non-string gives Undefined, and a
-comparison with Undefined is false), so the design's accept/reject cases are checked
+The republish rule's SQL is evaluated by the emulator's IoT SQL engine (itself tested
+against the AWS IoT SQL reference), so the design's accept/reject cases are checked
 against the SQL actually deployed, built from chatlib.limits.
 """
 
@@ -15,9 +14,8 @@ from typing import Any
 import pytest
 
 from chatlib.limits import NAME_MAX, ROOM_PATTERN, TEXT_MAX
+from emulator.rules.sql import NO_MATCH, Message, compile_query
 from iot_rules import RULES, RULES_BY_NAME, spec
-
-UNDEFINED = object()
 
 
 def test_registry_lists_the_five_rules_sorted() -> None:
@@ -101,44 +99,11 @@ def test_template_sql_is_the_rule_sql(template: dict[str, Any]) -> None:
 
 # ------------------------------------------------------- WHERE clause evaluation
 
-_CLAUSES = [
-    (re.compile(r"^type = '(\w+)'$"), lambda m, p: p.get("type", UNDEFINED) == m[1]),
-    (
-        re.compile(r"^length\((\w+)\) (>=|<=) (\d+)$"),
-        lambda m, p: _compare(_length(p.get(m[1], UNDEFINED)), m[2], int(m[3])),
-    ),
-    (
-        re.compile(r"^regexp_matches\((\w+), '([^']*)'\)$"),
-        lambda m, p: isinstance(p.get(m[1]), str) and re.search(m[2], p[m[1]]) is not None,
-    ),
-]
-
-
-def _length(value: Any) -> Any:
-    """IoT length(): characters of a string, Undefined for anything else."""
-    return len(value) if isinstance(value, str) else UNDEFINED
-
-
-def _compare(left: Any, op: str, right: int) -> bool:
-    """Comparison with Undefined is false."""
-    if left is UNDEFINED:
-        return False
-    return left >= right if op == ">=" else left <= right
-
 
 def where(sql: str, payload: dict[str, Any]) -> bool:
-    """Evaluate a WHERE clause made only of AND-ed forms this evaluator knows."""
-    clause = sql.split(" WHERE ", 1)[1]
-    for part in clause.split(" AND "):
-        for pattern, check in _CLAUSES:
-            match = pattern.match(part)
-            if match:
-                if not check(match, payload):
-                    return False
-                break
-        else:
-            raise AssertionError(f"unexpected clause form: {part!r}")
-    return True
+    """Whether the rule fires for this payload published on <root>/out."""
+    query = compile_query(spec.render(sql, root="chat", retention_days=7))
+    return query.evaluate(Message("chat/out", json.dumps(payload).encode())) is not NO_MATCH
 
 
 GOOD = {"type": "message", "room": "lobby", "name": "Alice", "text": "hi"}
@@ -169,6 +134,8 @@ def test_valid_messages_are_republished(change: dict[str, Any]) -> None:
         {"text": None},
         {"text": 5},
         {"text": ["hi"]},
+        {"text": True},
+        {"text": 12345},
         {"name": ""},
         {"name": "n" * (NAME_MAX + 1)},
         {"name": {"first": "A"}},

@@ -123,13 +123,15 @@ async def test_invalid_messages_are_neither_republished_nor_stored(
     assert target.invoked == []
 
 
-async def test_numbers_pass_length_checks_as_in_aws(chat: Any) -> None:
-    # AWS's length() converts its argument to a String (length(false) = 5), so the
-    # WHERE clause alone lets a numeric text or room through; isString() would not.
+@pytest.mark.parametrize("field", ["room", "name", "text"])
+@pytest.mark.parametrize("value", [12, True, ["x"], {"a": "b"}])
+async def test_non_strings_are_not_republished(chat: Any, field: str, value: Any) -> None:
+    # AWS's length() converts its argument to a String (length(12) is 2), so only the
+    # rule's isString() checks keep numbers, booleans, arrays and objects out.
     engine, target, _ = chat
-    dispatch(engine, "chat/out", {**VALID, "text": 12})
+    dispatch(engine, "chat/out", {**VALID, field: value})
     await engine.drain()
-    assert json.loads(target.published[0][1])["text"] == 12
+    assert target.published == []
 
 
 async def test_missing_field_is_not_republished(chat: Any) -> None:
