@@ -1,0 +1,110 @@
+"""`python -m emulator`: run the whole chat locally from templates/chat.json.
+
+Prints one URL to open; Ctrl-C (or SIGTERM) shuts every layer down cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from emulator.app import Emulator, Settings
+from emulator.template import TemplateError
+
+
+def _parameter(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected Key=Value, got {text!r}")
+    return key, value
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
+    parser = argparse.ArgumentParser(
+        prog="python -m emulator",
+        description="Local AWS IoT Core, Lambda, DynamoDB, Kinesis and Secrets Manager, "
+        "driven by a CloudFormation template.",
+    )
+    parser.add_argument("--template", type=Path, default=Path("templates/chat.json"))
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8080)))
+    parser.add_argument("--mqtt-port", type=int, default=int(os.environ.get("MQTT_PORT", 1883)))
+    parser.add_argument(
+        "--aws-port",
+        type=int,
+        default=int(os.environ.get("AWS_PORT", 0)),
+        help="port of the moto server for DynamoDB, Kinesis, ... (default: a free one)",
+    )
+    parser.add_argument("--stack-name", default="local")
+    parser.add_argument(
+        "--parameter",
+        action="append",
+        type=_parameter,
+        default=[],
+        metavar="KEY=VALUE",
+        help="template parameter override, e.g. TopicRoot=dev (repeatable)",
+    )
+    parser.add_argument("--room", default="lobby", help="room in the printed URL")
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
+    args = parser.parse_args(argv)
+    if not args.template.is_file():
+        parser.error(f"template not found: {args.template} (run `make template`)")
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stdout,
+    )
+    # amqtt narrates every state change at INFO; keep its warnings and errors.
+    quiet = max(logging.WARNING, logging.getLogger().level)
+    for noisy in ("transitions.core", "amqtt.broker", "amqtt.broker.plugins", "amqtt"):
+        logging.getLogger(noisy).setLevel(quiet)
+    settings = Settings(
+        template_path=args.template,
+        host=args.host,
+        port=args.port,
+        mqtt_port=args.mqtt_port,
+        aws_port=args.aws_port,
+        stack_name=args.stack_name,
+        parameters=dict(args.parameter),
+    )
+    return settings, args.room
+
+
+async def serve(settings: Settings, room: str) -> None:
+    emulator = Emulator(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await emulator.start()
+    print(f"\nChat running at {emulator.base_url}/{room}  (Ctrl-C to stop)\n", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        print("shutting down ...", flush=True)
+        await emulator.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings, room = parse_args(argv)
+    try:
+        asyncio.run(serve(settings, room))
+    except TemplateError as exc:
+        print(f"emulator: template error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(
+            f"emulator: {exc} (is another emulator running? set PORT / MQTT_PORT)", file=sys.stderr
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
