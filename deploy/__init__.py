@@ -1,0 +1,1 @@
+"""`python -m deploy deploy|plan|destroy`: package, push and tear down the chat stack."""
