@@ -36,6 +36,7 @@ class EmulatorProcess:
 
     port: int = field(default_factory=free_port)
     mqtt_port: int = field(default_factory=free_port)
+    aws_port: int = field(default_factory=free_port)
     extra_args: list[str] = field(default_factory=list)
     proc: subprocess.Popen[str] | None = None
     output: deque[str] = field(default_factory=lambda: deque(maxlen=2000))
@@ -43,6 +44,22 @@ class EmulatorProcess:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def aws_endpoint(self) -> str:
+        """The moto server behind the emulator (DynamoDB, Kinesis, Secrets Manager...)."""
+        return f"http://127.0.0.1:{self.aws_port}"
+
+    def aws_client(self, service: str):
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.aws_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     def start(self, timeout: float = 60.0) -> EmulatorProcess:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -56,6 +73,8 @@ class EmulatorProcess:
             str(self.port),
             "--mqtt-port",
             str(self.mqtt_port),
+            "--aws-port",
+            str(self.aws_port),
             *self.extra_args,
         ]
         self.proc = subprocess.Popen(
@@ -116,7 +135,9 @@ class EmulatorProcess:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
-            raise RuntimeError(f"emulator ignored Ctrl-C for {timeout}s:\n{self.log_tail()}")
+            raise RuntimeError(
+                f"emulator ignored Ctrl-C for {timeout}s:\n{self.log_tail()}"
+            ) from None
 
     def log_tail(self, lines: int = 80) -> str:
         return "\n".join(list(self.output)[-lines:])
