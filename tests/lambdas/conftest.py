@@ -1,0 +1,144 @@
+"""Fixtures for the Lambda functions: moto (mock_aws) in us-east-1, the tables of
+docs/internals.md, the token secret, and a clean module-level cache for every test."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from moto import mock_aws
+from moto.iotdata.models import iotdata_backends
+
+from chatlib import aws, tokens
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+SECRET = "test-secret-" + "0123456789abcdef" * 4
+MESSAGES_TABLE = "test-messages"
+CONNECTIONS_TABLE = "test-connections"
+
+
+@pytest.fixture(autouse=True)
+def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A Lambda-like environment with fake credentials and no endpoint overrides."""
+    for name in list(os.environ):
+        if name.startswith(("AWS_ENDPOINT_URL", "AWS_PROFILE", "POWERTOOLS_")):
+            monkeypatch.delenv(name, raising=False)
+    env = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "TOPIC_ROOT": "chat",
+        "MESSAGES_TABLE": MESSAGES_TABLE,
+        "CONNECTIONS_TABLE": CONNECTIONS_TABLE,
+        "MESSAGE_RETENTION_DAYS": "7",
+        "GUEST_ISSUER": "test-issuer",
+        "GUEST_AUDIENCE": "test-audience",
+        "JWKS_URL": "",
+        "JWT_ISSUER": "",
+        "JWT_AUDIENCE": "",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    # Clients are dropped between tests; the boto3 session (parsed service models) is
+    # kept, which makes each test much cheaper. moto intercepts every session's calls.
+    aws.reset(keep_session=True)
+    tokens.reset_caches()
+    yield
+    aws.reset(keep_session=True)
+    tokens.reset_caches()
+
+
+@pytest.fixture
+def mocked_aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def secret_arn(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
+    arn = (
+        aws.session()
+        .client("secretsmanager", region_name=REGION)
+        .create_secret(Name="token-secret", SecretString=SECRET)["ARN"]
+    )
+    monkeypatch.setenv("TOKEN_SECRET_ARN", arn)
+    return arn
+
+
+@pytest.fixture
+def tables(mocked_aws: None) -> dict[str, Any]:
+    ddb = aws.session().resource("dynamodb", region_name=REGION)
+    messages = ddb.create_table(
+        TableName=MESSAGES_TABLE,
+        KeySchema=[
+            {"AttributeName": "room", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "room", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    connections = ddb.create_table(
+        TableName=CONNECTIONS_TABLE,
+        KeySchema=[{"AttributeName": "clientId", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "clientId", "AttributeType": "S"},
+            {"AttributeName": "room", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "room-index",
+                "KeySchema": [{"AttributeName": "room", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return {"messages": messages, "connections": connections}
+
+
+class Published:
+    """What the functions published through moto's iot-data backend."""
+
+    def _raw(self) -> list[tuple[str, bytes]]:
+        return iotdata_backends[ACCOUNT][REGION].published_payloads
+
+    def all(self) -> list[tuple[str, Any]]:
+        out = []
+        for topic, payload in self._raw():
+            data = payload.encode() if isinstance(payload, str) else payload
+            out.append((topic, json.loads(data)))
+        return out
+
+    def on(self, topic: str) -> list[Any]:
+        return [payload for t, payload in self.all() if t == topic]
+
+    def clear(self) -> None:
+        self._raw().clear()
+
+
+@pytest.fixture
+def published(mocked_aws: None) -> Published:
+    recorder = Published()
+    recorder.clear()
+    return recorder
+
+
+@pytest.fixture
+def context() -> SimpleNamespace:
+    return SimpleNamespace(
+        function_name="test-function",
+        invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:test-function",
+        aws_request_id="00000000-0000-0000-0000-000000000000",
+        memory_limit_in_mb=128,
+    )

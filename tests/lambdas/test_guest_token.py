@@ -1,0 +1,188 @@
+"""The guest token function (Lambda function URL, payload format 2.0)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import authorizer
+import guest_token
+import jwt
+import pytest
+
+from .conftest import SECRET
+
+
+def url_event(
+    body: Any = None, method: str = "POST", *, b64: bool = False, raw: bool = False
+) -> dict[str, Any]:
+    if body is not None and not raw:
+        body = json.dumps(body)
+    if body is not None and b64:
+        body = base64.b64encode(body.encode() if isinstance(body, str) else body).decode()
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/api/token",
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "origin": "http://127.0.0.1:8080"},
+        "requestContext": {
+            "domainName": "abc.lambda-url.us-east-1.on.aws",
+            "http": {"method": method, "path": "/api/token", "protocol": "HTTP/1.1"},
+            "requestId": "r-1",
+            "timeEpoch": int(time.time() * 1000),
+        },
+        "isBase64Encoded": b64,
+    }
+    if body is not None:
+        event["body"] = body
+    return event
+
+
+@pytest.fixture
+def call(secret_arn: str, context: SimpleNamespace):
+    def run(event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        response = guest_token.handler(event, context)
+        body = json.loads(response["body"]) if response.get("body") else None
+        return response["statusCode"], response["headers"], body
+
+    return run
+
+
+def assert_common_headers(headers: dict[str, str]) -> None:
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_happy_path(call, context) -> None:
+    before = int(time.time())
+    status, headers, body = call(url_event({"name": "  Alice  "}))
+    assert status == 200
+    assert_common_headers(headers)
+    assert headers["Content-Type"].startswith("application/json")
+    assert set(body) == {"token", "clientIdPrefix", "expiresAt"}
+
+    claims = jwt.decode(
+        body["token"],
+        SECRET,
+        algorithms=["HS256"],
+        issuer="test-issuer",
+        audience="test-audience",
+    )
+    assert jwt.get_unverified_header(body["token"])["alg"] == "HS256"
+    assert claims["name"] == "Alice"
+    assert claims["sub"] == body["clientIdPrefix"]
+    assert body["clientIdPrefix"].isalnum() and len(body["clientIdPrefix"]) == 32
+    assert claims["exp"] == body["expiresAt"]
+    assert before <= claims["iat"] == claims["nbf"] <= int(time.time())
+    assert claims["exp"] - claims["iat"] == 3600
+
+    # The authorizer accepts it and derives the same principal.
+    result = authorizer.handler(
+        {"protocolData": {"http": {"queryString": "?token=" + body["token"]}}}, context
+    )
+    assert result["isAuthenticated"] is True
+    assert result["principalId"] == body["clientIdPrefix"]
+
+
+def test_every_token_has_its_own_sub(call) -> None:
+    subs = {call(url_event({"name": "Bob"}))[2]["clientIdPrefix"] for _ in range(5)}
+    assert len(subs) == 5
+
+
+def test_base64_body(call) -> None:
+    status, _, body = call(url_event({"name": "Zo\u00eb \U0001f600"}, b64=True))
+    assert status == 200
+    claims = jwt.decode(body["token"], options={"verify_signature": False})
+    assert claims["name"] == "Zo\u00eb \U0001f600"
+
+
+def test_name_of_exactly_40_characters(call) -> None:
+    assert call(url_event({"name": "x" * 40}))[0] == 200
+
+
+@pytest.mark.parametrize(("setting", "lifetime"), [("7200", 7200), ("10", 600), ("999999", 86400)])
+def test_token_lifetime(call, monkeypatch, setting, lifetime) -> None:
+    monkeypatch.setenv("TOKEN_LIFETIME_SECONDS", setting)
+    _, _, body = call(url_event({"name": "Alice"}))
+    claims = jwt.decode(body["token"], options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == lifetime
+
+
+def test_options_preflight(call) -> None:
+    status, headers, body = call(url_event(method="OPTIONS"))
+    assert status == 204
+    assert body is None
+    assert_common_headers(headers)
+    assert "POST" in headers["Access-Control-Allow-Methods"]
+    assert "content-type" in headers["Access-Control-Allow-Headers"].lower()
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH", ""])
+def test_wrong_method(call, method) -> None:
+    status, headers, body = call(url_event({"name": "Alice"}, method=method))
+    assert status == 405
+    assert_common_headers(headers)
+    assert headers["Allow"] == "POST, OPTIONS"
+    assert body["error"]["code"] == "method_not_allowed"
+    assert body["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("event", "code"),
+    [
+        (url_event("{not json", raw=True), "bad_json"),
+        (url_event("", raw=True), "bad_json"),
+        (url_event(None), "bad_json"),
+        (url_event(["Alice"]), "bad_json"),
+        (url_event("Alice"), "bad_json"),
+        (url_event("\xff\xfe", raw=True, b64=False), "bad_json"),
+        (url_event("!!!not-base64!!!", raw=True) | {"isBase64Encoded": True}, "bad_json"),
+        (url_event({}), "invalid_name"),
+        (url_event({"nom": "Alice"}), "invalid_name"),
+        (url_event({"name": ""}), "invalid_name"),
+        (url_event({"name": "   "}), "invalid_name"),
+        (url_event({"name": None}), "invalid_name"),
+        (url_event({"name": 42}), "invalid_name"),
+        (url_event({"name": ["Alice"]}), "invalid_name"),
+        (url_event({"name": "x" * 41}), "invalid_name"),
+        (url_event({"name": "Al\u0007ice"}), "invalid_name"),
+        (url_event({"name": "Al\nice"}), "invalid_name"),
+        (url_event({"name": "Al\u2028ice"}), "invalid_name"),
+        (url_event('{"name": "\\ud800"}', raw=True), "invalid_name"),
+    ],
+    ids=lambda v: str(v)[:40] if isinstance(v, str) else None,
+)
+def test_bad_requests(call, event, code) -> None:
+    status, headers, body = call(event)
+    assert status == 400
+    assert_common_headers(headers)
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+
+
+@pytest.mark.parametrize("b64", [False, True])
+def test_oversize_body(call, b64) -> None:
+    event = url_event({"name": "Alice", "pad": "x" * 5000}, b64=b64)
+    status, headers, body = call(event)
+    assert status == 413
+    assert_common_headers(headers)
+    assert body["error"]["code"] == "payload_too_large"
+
+
+def test_multibyte_body_over_4k_bytes(call) -> None:
+    # 1500 characters but 4500 bytes of UTF-8.
+    status, _, body = call(url_event('{"name": "A", "pad": "' + "\u20ac" * 1500 + '"}', raw=True))
+    assert status == 413
+    assert body["error"]["code"] == "payload_too_large"
+
+
+def test_secret_unavailable_is_a_500(mocked_aws, context, monkeypatch) -> None:
+    monkeypatch.setenv("TOKEN_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:x")
+    response = guest_token.handler(url_event({"name": "Alice"}), context)
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"])["error"]["code"] == "internal"
+    assert response["headers"]["Cache-Control"] == "no-store"
