@@ -18,7 +18,7 @@ _CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 3},
 )
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # client() holds it while session() takes it again
 _session: boto3.session.Session | None = None
 _clients: dict[str, Any] = {}
 _resources: dict[str, Any] = {}
