@@ -44,6 +44,7 @@ lint: $(PYDEPS) ## ruff and cfn-lint
 	$(VENV)/bin/cfn-lint templates/*.json
 
 test: setup ## run every test (unit, template, emulator, deploy, browser)
+	node --test tests/web/
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 run: setup template ## run the whole chat locally and print its URL

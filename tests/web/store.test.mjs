@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { MessageStore, compareMessages, normalizeMessage } from "../../web/js/store.js";
+
+const msg = (id, ts, extra = {}) => ({ type: "message", id, ts, room: "lobby", name: "A", text: `t${id}`, ...extra });
+
+test("orders by ts, then id, whatever the arrival order", () => {
+  const store = new MessageStore("lobby");
+  store.add([msg("c", 30), msg("a", 10)]);
+  store.add([msg("b", 20), msg("z", 20), msg("y", 20)]);
+  assert.deepEqual(store.ids(), ["a", "b", "y", "z", "c"]);
+});
+
+test("deduplicates by id across backlog, live and history", () => {
+  const store = new MessageStore("lobby");
+  assert.equal(store.add([msg("a", 1), msg("b", 2)]).length, 2);
+  assert.equal(store.add([msg("b", 2), msg("a", 1)]).length, 0);
+  const added = store.add([msg("a", 1), msg("c", 3)]);
+  assert.deepEqual(added.map((x) => x.message.id), ["c"]);
+  assert.equal(store.size, 3);
+});
+
+test("a duplicate with a different ts does not move or double the message", () => {
+  const store = new MessageStore("lobby");
+  store.add([msg("a", 5)]);
+  store.add([msg("a", 1)]);
+  assert.deepEqual(store.list.map((m) => m.ts), [5]);
+});
+
+test("reports where each new message goes, newest first", () => {
+  const store = new MessageStore("lobby");
+  store.add([msg("m2", 20)]);
+  const added = store.add([msg("m1", 10), msg("m3", 30), msg("m15", 15)]);
+  assert.deepEqual(
+    added.map((x) => [x.message.id, x.beforeId]),
+    [["m3", null], ["m15", "m2"], ["m1", "m15"]],
+  );
+});
+
+test("ignores malformed messages and other rooms", () => {
+  const store = new MessageStore("lobby");
+  const added = store.add([
+    null,
+    "text",
+    { id: "x", ts: 1, name: "A" },
+    { id: "", ts: 1, name: "A", text: "t" },
+    { id: "y", ts: "soon", name: "A", text: "t" },
+    { id: "z", ts: 1, name: "A", text: "t", room: "other" },
+    msg("ok", "7"),
+  ]);
+  assert.deepEqual(added.map((x) => x.message.id), ["ok"]);
+  assert.equal(store.list[0].ts, 7);
+});
+
+test("normalizeMessage keeps only known fields", () => {
+  const m = normalizeMessage({ ...msg("a", 1), sender: "s1", clientId: "s1-x", html: "<b>" }, "lobby");
+  assert.deepEqual(Object.keys(m).sort(), ["clientId", "id", "name", "room", "sender", "text", "ts"]);
+});
+
+test("evicts the oldest past the limit", () => {
+  const store = new MessageStore("lobby", { limit: 3 });
+  const added = store.add([msg("a", 1), msg("b", 2), msg("c", 3), msg("d", 4)]);
+  assert.deepEqual(store.ids(), ["b", "c", "d"]);
+  assert.deepEqual(added.evicted, ["a"]);
+  assert.ok(!added.some((x) => x.message.id === "a"));
+});
+
+test("compareMessages is a total order", () => {
+  assert.ok(compareMessages(msg("a", 1), msg("b", 1)) < 0);
+  assert.ok(compareMessages(msg("b", 1), msg("a", 2)) < 0);
+  assert.equal(compareMessages(msg("a", 1), msg("a", 1)), 0);
+});

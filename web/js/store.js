@@ -1,0 +1,103 @@
+// The messages of one room, ordered by (ts, id) and deduplicated by id.
+// Pure: no DOM. Backlog pages, history pages and live messages all go through add().
+
+/** A room message as the server stamps it, or null if the shape is wrong. */
+export function normalizeMessage(raw, room) {
+  if (!raw || typeof raw !== "object") return null;
+  const { id, ts, name, text } = raw;
+  if (typeof id !== "string" || id === "") return null;
+  const time = typeof ts === "string" && ts.trim() !== "" ? Number(ts) : ts;
+  if (typeof time !== "number" || !Number.isFinite(time)) return null;
+  if (typeof text !== "string" || typeof name !== "string") return null;
+  if (room !== undefined && raw.room !== undefined && raw.room !== room) return null;
+  return {
+    id,
+    ts: time,
+    room: typeof raw.room === "string" ? raw.room : room,
+    name,
+    text,
+    sender: typeof raw.sender === "string" ? raw.sender : "",
+    clientId: typeof raw.clientId === "string" ? raw.clientId : "",
+  };
+}
+
+export function compareMessages(a, b) {
+  if (a.ts !== b.ts) return a.ts - b.ts;
+  if (a.id < b.id) return -1;
+  return a.id > b.id ? 1 : 0;
+}
+
+export class MessageStore {
+  constructor(room, { limit = 5000 } = {}) {
+    this.room = room;
+    this.limit = limit;
+    this.byId = new Map();
+    this.list = [];
+  }
+
+  get size() {
+    return this.list.length;
+  }
+
+  has(id) {
+    return this.byId.has(id);
+  }
+
+  newest() {
+    return this.list.length ? this.list[this.list.length - 1] : null;
+  }
+
+  oldest() {
+    return this.list.length ? this.list[0] : null;
+  }
+
+  /** Index where msg belongs (binary search on (ts, id)). */
+  _position(msg) {
+    let lo = 0;
+    let hi = this.list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareMessages(this.list[mid], msg) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * Adds raw messages; ignores duplicates, malformed ones and other rooms.
+   * @returns {Array<{message, beforeId: string|null}>} what was added, newest first, each
+   *   with the id of the message it now precedes (null: it is the newest). A view that
+   *   inserts the nodes in this order always finds the `beforeId` node already present.
+   */
+  add(rawMessages) {
+    const added = [];
+    for (const raw of rawMessages ?? []) {
+      const msg = normalizeMessage(raw, this.room);
+      if (!msg || this.byId.has(msg.id)) continue;
+      const at = this._position(msg);
+      this.list.splice(at, 0, msg);
+      this.byId.set(msg.id, msg);
+      added.push(msg);
+    }
+    const evicted = [];
+    while (this.list.length > this.limit) {
+      const gone = this.list.shift();
+      this.byId.delete(gone.id);
+      evicted.push(gone.id);
+    }
+    added.sort((a, b) => compareMessages(b, a));
+    const result = [];
+    for (const msg of added) {
+      if (!this.byId.has(msg.id)) continue;
+      const at = this._position(msg);
+      const next = this.list[at + 1];
+      result.push({ message: msg, beforeId: next ? next.id : null });
+    }
+    result.evicted = evicted;
+    return result;
+  }
+
+  ids() {
+    return this.list.map((m) => m.id);
+  }
+}

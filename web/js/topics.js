@@ -1,0 +1,42 @@
+// Topic names of the chat (design: <root>/out, <root>/pub/<room>, <root>/in/<clientId>).
+// Pure: no DOM, no network.
+
+const ROOT_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+
+export function topicsFor(root) {
+  if (!ROOT_PATTERN.test(String(root ?? ""))) {
+    throw new Error(`invalid topic root: ${JSON.stringify(root)}`);
+  }
+  return {
+    out: `${root}/out`,
+    room: (room) => `${root}/pub/${room}`,
+    inbox: (clientId) => `${root}/in/${clientId}`,
+  };
+}
+
+/** A client id the authorizer's policy allows: `${prefix}-${suffix}`. */
+export function clientIdFor(prefix, suffix) {
+  return `${prefix}-${suffix}`;
+}
+
+/** A short random suffix (letters and digits only, as the policy's client-id match expects). */
+export function randomSuffix(random = Math.random, length = 10) {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  let out = "";
+  for (let i = 0; i < length; i += 1) out += alphabet[Math.floor(random() * alphabet.length)];
+  return out;
+}
+
+/** The MQTT-over-WebSocket URL with the custom authorizer's query string. */
+export function mqttUrlWithAuth(mqttUrl, authorizer, token, pageUrl) {
+  let base = String(mqttUrl);
+  if (pageUrl && base.startsWith("/")) {
+    const page = new URL(pageUrl);
+    base = `${page.protocol === "https:" ? "wss:" : "ws:"}//${page.host}${base}`;
+  }
+  const sep = base.includes("?") ? "&" : "?";
+  return (
+    `${base}${sep}x-amz-customauthorizer-name=${encodeURIComponent(authorizer)}` +
+    `&token=${encodeURIComponent(token)}`
+  );
+}
