@@ -30,8 +30,8 @@ def moto_url() -> Iterator[str]:
 @pytest.fixture
 def aws(moto_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """Fake credentials, region us-east-1, every endpoint at moto, no real ~/.aws files."""
-    req = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")  # noqa: S310
-    urllib.request.urlopen(req, timeout=10).close()  # noqa: S310
+    req = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")
+    urllib.request.urlopen(req, timeout=10).close()
     for name in list(os.environ):
         if name.startswith("AWS_") or name == "STACK":
             monkeypatch.delenv(name)

@@ -16,9 +16,9 @@ from tests.emulator.iot.harness import Client, Harness, wait_for
 
 
 def get(h: Harness, path: str, **kw: Any) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(f"http://127.0.0.1:{h.http_port}{path}", **kw)  # noqa: S310
+    request = urllib.request.Request(f"http://127.0.0.1:{h.http_port}{path}", **kw)
     try:
-        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read()

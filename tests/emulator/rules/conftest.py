@@ -29,8 +29,8 @@ def moto_endpoint() -> Iterator[str]:
 @pytest.fixture
 def boto_clients(moto_endpoint: str) -> BotoClients:
     """Clients against a freshly reset moto."""
-    request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")  # noqa: S310
-    urllib.request.urlopen(request, timeout=10).close()  # noqa: S310
+    request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=10).close()
     return BotoClients(moto_endpoint)
 
 
