@@ -1,0 +1,15 @@
+"""Client tests share the session's emulator, warmed up once."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.client.helpers import warm_up
+from tests.support.emulator_process import EmulatorProcess
+
+
+@pytest.fixture(scope="session")
+def site(emulator: EmulatorProcess) -> EmulatorProcess:
+    """The shared emulator after one successful connect + join (Lambda workers warm)."""
+    warm_up(emulator.base_url)
+    return emulator
