@@ -93,6 +93,9 @@ class WorkerProcess:
             cwd=str(config.source_dir),
             env=worker_environment(config, extra_env),
             limit=STREAM_LIMIT,
+            # Out of the terminal's process group: Ctrl-C stops the emulator, which then
+            # closes its workers in order (they also exit on stdin EOF if it dies).
+            start_new_session=True,
         )
         worker = cls(config, proc)
         try:

@@ -39,6 +39,7 @@ class EmulatorProcess:
     aws_port: int = field(default_factory=free_port)
     extra_args: list[str] = field(default_factory=list)
     proc: subprocess.Popen[str] | None = None
+    returncode: int | None = None
     output: deque[str] = field(default_factory=lambda: deque(maxlen=2000))
 
     @property
@@ -131,7 +132,7 @@ class EmulatorProcess:
             return
         os.killpg(proc.pid, signal.SIGINT)
         try:
-            proc.wait(timeout)
+            self.returncode = proc.wait(timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)

@@ -1,0 +1,88 @@
+"""`python -m emulator`: what a user sees when starting and stopping it."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+
+from tests.support.emulator_process import ROOT, EmulatorProcess
+
+
+def port_is_free(port: int) -> bool:
+    """Free to listen on again (as a server would, so TIME_WAIT leftovers don't count)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def test_prints_one_url_and_stops_cleanly_on_ctrl_c() -> None:
+    emulator = EmulatorProcess().start()
+    try:
+        assert emulator.guest_token("Alice")["token"]  # the functions answer
+    finally:
+        emulator.stop()
+    output = "\n".join(emulator.output)
+    assert emulator.returncode == 0, output
+    assert f"Chat running at {emulator.base_url}/lobby" in output
+    assert "emulated AWS::IoT::TopicRule" in output
+    assert "skipped  AWS::CloudFront::Distribution" in output
+    assert "Traceback" not in output, output
+    time.sleep(0.5)
+    for port in (emulator.port, emulator.mqtt_port, emulator.aws_port):
+        assert port_is_free(port), f"port {port} still in use after Ctrl-C"
+    workers = subprocess.run(
+        ["pgrep", "-f", f"emulator.lambda_runtime.worker.*{emulator.port}"],
+        capture_output=True,
+        text=True,
+    )
+    assert workers.stdout == ""
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "emulator", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_missing_template_is_a_clear_error(tmp_path) -> None:
+    done = run_cli("--template", str(tmp_path / "nope.json"))
+    assert done.returncode == 2
+    assert "template not found" in done.stderr and "make template" in done.stderr
+
+
+def test_invalid_parameter_is_a_clear_error() -> None:
+    done = run_cli("--parameter", "TopicRoot=no/slashes", "--port", "1", "--mqtt-port", "1")
+    assert done.returncode == 2
+    assert "TopicRoot" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_broken_template_is_a_clear_error(tmp_path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({"Resources": {"X": {"Type": "AWS::SNS::Topic"}}}))
+    done = run_cli("--template", str(broken), "--port", "1", "--mqtt-port", "1")
+    assert done.returncode == 2
+    assert "AWS::IoT::Authorizer" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_busy_port_is_a_clear_error() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        other = EmulatorProcess()
+        done = run_cli("--port", str(port), "--mqtt-port", str(other.mqtt_port))
+    assert done.returncode == 1
+    assert "PORT" in done.stderr and "Traceback" not in done.stderr
