@@ -1,19 +1,22 @@
 """moto's server on a loopback port, and the environment that points boto3 at it.
 
-moto runs in a thread of the emulator process (ThreadedMotoServer) and is reached
-over HTTP, so Lambda workers in other processes see the same state through the
-standard AWS_ENDPOINT_URL_<SERVICE> variables, without any emulator branch in code.
+moto runs in a child process (emulator.aws.moto_process) and is reached over HTTP, so
+the emulator, its Lambda workers and tests all see the same state through the standard
+AWS_ENDPOINT_URL_<SERVICE> variables, without any emulator branch in code.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
+import subprocess
+import sys
+import time
 import urllib.request
 from typing import Any, Self
 
 import boto3
 from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
 from emulator.aws.provision import Provisioned, provision
 from emulator.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Template
@@ -47,32 +50,56 @@ class AwsServices:
         self.account_id = account_id
         self._host = host
         self._port = port
-        self._server: ThreadedMotoServer | None = None
+        self._server: subprocess.Popen[str] | None = None
         self._session: boto3.session.Session | None = None
         self._clients: dict[str, Any] = {}
         self.endpoint_url = ""
         if account_id != DEFAULT_ACCOUNT_ID:
             log.warning("moto serves account %s; ARNs will say %s", DEFAULT_ACCOUNT_ID, account_id)
 
-    def start(self) -> Self:
+    def start(self, timeout: float = 30.0) -> Self:
         """Start moto on the loopback interface (a free port unless one was given)."""
         if self._server is not None:
             return self
-        # werkzeug logs one INFO line per request; the emulator's log stays readable.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        server = ThreadedMotoServer(ip_address=self._host, port=self._port, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
+        port = self._port or _free_port(self._host)
+        server = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+            [
+                sys.executable,
+                "-m",
+                "emulator.aws.moto_process",
+                "--host",
+                self._host,
+                "--port",
+                str(port),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # Ctrl-C reaches the emulator, which stops moto
+        )
+        assert server.stdout is not None
+        ready = server.stdout.readline().strip()  # blocks until moto listens, or exits
+        if ready != "ready":
+            server.kill()
+            server.wait()
+            raise OSError(f"moto did not start: {ready or 'it exited'}")
         self._server = server
-        self.endpoint_url = f"http://{host}:{port}"
+        self.endpoint_url = f"http://{self._host}:{port}"
+        _wait_until_answering(self.endpoint_url, timeout)
         log.info("moto listening on %s", self.endpoint_url)
         return self
 
     def stop(self) -> None:
         """Stop moto and forget the clients bound to it."""
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        server, self._server = self._server, None
+        if server is not None:
+            assert server.stdin is not None
+            server.stdin.close()  # moto_process exits at EOF
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
         self._clients.clear()
         self.endpoint_url = ""
 
@@ -83,7 +110,7 @@ class AwsServices:
         self.stop()
 
     def reset(self) -> None:
-        """Drop every resource moto holds (moto's state is per process, not per server)."""
+        """Drop every resource moto holds."""
         url = f"{self.endpoint_url}/moto-api/reset"
         request = urllib.request.Request(url, method="POST")  # noqa: S310 - loopback moto
         with urllib.request.urlopen(request, timeout=10):  # noqa: S310
@@ -121,3 +148,21 @@ class AwsServices:
     def provision(self, template: Template) -> Provisioned:
         """Create the template's tables, streams, secrets, queues and log groups."""
         return provision(template, self.client)
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_answering(endpoint_url: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{endpoint_url}/moto-api/data.json", timeout=2):  # noqa: S310
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

@@ -76,9 +76,13 @@ def web_vendor() -> Path:
     return VENDOR_JS
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless Chromium for the session; each user gets a fresh context (profile)."""
+    """One headless Chromium per module; each user gets a fresh context (profile).
+
+    Not per session: Playwright's sync API keeps an event loop running in the main
+    thread until it stops, and the asyncio tests that run after this suite need it gone.
+    """
     _require_chromium()
     from playwright.sync_api import sync_playwright
 

@@ -104,10 +104,6 @@ def test_a_failing_pip_is_one_clear_error(project: Path, tmp_path: Path) -> None
         package_function(_spec(project), opts)
 
 
-@pytest.mark.skipif(
-    not (ROOT / "templates" / "chat.json").is_file(),
-    reason="templates/chat.json not generated yet (make template)",
-)
 def test_real_template_functions_package_deterministically(tmp_path: Path) -> None:
     specs = load_template(ROOT / "templates" / "chat.json").functions(ROOT)
     assert {s.logical_id for s in specs} >= {"ChatFunction", "PresenceFunction"}

@@ -31,9 +31,6 @@ pytestmark = [
     pytest.mark.usefixtures("aws"),
     # moto's own warning for each type it skips (listed in the docstring above)
     pytest.mark.filterwarnings("ignore:Tried to parse .*moto's CloudFormation:UserWarning"),
-    pytest.mark.skipif(
-        not TEMPLATE.is_file(), reason="templates/chat.json not generated (make template)"
-    ),
 ]
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -170,9 +172,6 @@ def test_stop_is_clean() -> None:
         services.env()
 
 
-@pytest.mark.skipif(
-    not CHAT_TEMPLATE.exists(), reason="templates/chat.json not generated yet (make template)"
-)
 def test_provision_real_chat_template(aws: AwsServices) -> None:
     stack = _stack()
     template = load_template(CHAT_TEMPLATE, stack_name=stack)
@@ -183,3 +182,39 @@ def test_provision_real_chat_template(aws: AwsServices) -> None:
     (secret,) = template.resources(type="AWS::SecretsManager::Secret")
     value = aws.client("secretsmanager").get_secret_value(SecretId=secret.ref)["SecretString"]
     assert len(value) >= 32
+
+
+def test_moto_exits_with_its_parent() -> None:
+    """A killed emulator cannot leave moto running: it exits when its stdin closes."""
+    script = (
+        "import sys, os\n"
+        "from emulator.aws import AwsServices\n"
+        "aws = AwsServices().start()\n"
+        "print(aws._server.pid, flush=True)\n"
+        "os._exit(0)\n"  # no stop(): as if killed
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[3],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    pid = int(done.stdout.split()[-1])
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(pid, 9)
+    raise AssertionError("moto outlived its parent")
+
+
+def test_busy_port_is_an_error_not_a_hang() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(OSError, match="moto did not start"):
+            AwsServices(port=port).start()

@@ -11,8 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from emulator.aws import AwsServices
 from emulator.kinesis import (
     EventSourceMappings,
@@ -359,9 +357,6 @@ def test_config_from_template() -> None:
     assert trim.starting_position == "TRIM_HORIZON"
 
 
-@pytest.mark.skipif(
-    not CHAT_TEMPLATE.exists(), reason="templates/chat.json not generated yet (make template)"
-)
 def test_real_chat_template_mapping() -> None:
     (config,) = mappings_from_template(load_template(CHAT_TEMPLATE))
     assert config.stream_name and config.function

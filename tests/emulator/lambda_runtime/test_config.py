@@ -62,9 +62,6 @@ def test_missing_source_or_metadata_is_a_clear_error(tmp_path: Path) -> None:
         functions_from_template(template_from_dict(raw))
 
 
-@pytest.mark.skipif(
-    not CHAT_TEMPLATE.exists(), reason="templates/chat.json not generated yet (make template)"
-)
 async def test_real_chat_template_functions_import() -> None:
     configs = functions_from_template(load_template(CHAT_TEMPLATE))
     assert {c.logical_id for c in configs} >= {

@@ -129,9 +129,6 @@ def test_load_template_from_disk(tmp_path: Path) -> None:
         load_template(tmp_path / "bad.json")
 
 
-@pytest.mark.skipif(
-    not CHAT_TEMPLATE.exists(), reason="templates/chat.json not generated yet (make template)"
-)
 def test_real_chat_template_resolves() -> None:
     template = load_template(CHAT_TEMPLATE)
     resources = list(template.resources())  # every property resolves
