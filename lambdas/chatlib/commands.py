@@ -12,6 +12,7 @@ batch item failure (stream) or let Lambda retry (route).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from chatlib import connections, limits, messages, publisher
@@ -61,8 +62,9 @@ def publish_roster(
     include: connections.Member | None = None,
     exclude_client: str | None = None,
 ) -> None:
+    read_at = int(time.time() * 1000)  # before the read: a later read has a later stamp
     members = connections.roster(room, include=include, exclude_client=exclude_client)
-    publisher.to_room(room, connections.presence_payload(room, members))
+    publisher.to_room(room, connections.presence_payload(room, members, read_at))
 
 
 def join(command: Command) -> str:

@@ -281,5 +281,8 @@ def roster(
     ]
 
 
-def presence_payload(room: str, members: list[dict[str, str]]) -> dict[str, Any]:
-    return {"type": "presence", "room": room, "members": members}
+def presence_payload(room: str, members: list[dict[str, str]], at_ms: int) -> dict[str, Any]:
+    """The roster message. Two functions publish rosters (chat on join and leave,
+    presence on disconnect), so a roster read earlier can arrive later: ``at`` is when it
+    was read, and clients keep the roster with the newest ``at``."""
+    return {"type": "presence", "room": room, "members": members, "at": at_ms}

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from tests.support.chat import is_message, unique_room, wait_stored
+from tests.support.chat import is_message, stored_messages, unique_room, wait_stored
 from tests.support.mqtt_client import ChatClient
 
 pytestmark = pytest.mark.integration
@@ -72,24 +72,32 @@ def test_late_joiner_gets_backlog_and_history_pages_back_through_120(emulator, c
     late = connect("Late", room, join=False)
     late.publish("chat/out", {"type": "join", "room": room, "name": "Late"})
     _, backlog = late.wait_for(lambda t, b: b.get("type") == "backlog")
-    texts = [m["text"] for m in backlog["messages"]]
-    assert texts == sorted(texts), "backlog must be oldest first"
-    assert texts[-1] == "m119"
+    assert_oldest_first(backlog["messages"])
+    newest = max(int(m["ts"]) for m in stored_messages(emulator, room))
+    assert backlog["messages"][-1]["ts"] == newest
 
-    seen = list(texts)
+    seen = list(backlog["messages"])
     cursor = backlog["cursor"]
     pages = 0
     while cursor is not None:
         late.received.clear()
         late.publish("chat/out", {"type": "history", "room": room, "before": cursor})
         _, page = late.wait_for(lambda t, b: b.get("type") == "history")
-        page_texts = [m["text"] for m in page["messages"]]
-        assert page_texts == sorted(page_texts)
-        seen = page_texts + seen
+        assert_oldest_first(page["messages"])
+        seen = page["messages"] + seen
         cursor = page["cursor"]
         pages += 1
         assert pages < 10
-    assert seen == [f"m{i:03d}" for i in range(120)], "none lost, none repeated"
+    assert_oldest_first(seen)  # pages join up in order too
+    texts = [m["text"] for m in seen]
+    assert sorted(texts) == [f"m{i:03d}" for i in range(120)], "none lost, none repeated"
+
+
+def assert_oldest_first(messages: list[dict]) -> None:
+    """Ordered by (ts, id), as the table's sort key is; messages of one millisecond have no
+    other order (in AWS too), so the ids break the tie."""
+    keys = [(m["ts"], m["id"]) for m in messages]
+    assert keys == sorted(keys), "oldest first"
 
 
 def test_stream_path_stores_and_delivers_each_message_once(emulator, connect) -> None:
@@ -111,9 +119,13 @@ def test_stream_path_stores_and_delivers_each_message_once(emulator, connect) ->
 
 
 def roster(client: ChatClient) -> list[str]:
-    """Names in the latest presence message the client received."""
-    presences = client.matching(lambda t, b: b.get("type") == "presence")
-    return sorted(m["name"] for m in presences[-1][1]["members"]) if presences else []
+    """Names in the newest roster the client received, by when it was read (as the page
+    does): rosters come from two functions, so arrival order is not enough."""
+    presences = [b for _, b in client.matching(lambda t, b: b.get("type") == "presence")]
+    if not presences:
+        return []
+    newest = max(presences, key=lambda b: b["at"])
+    return sorted(m["name"] for m in newest["members"])
 
 
 def wait_roster(client: ChatClient, names: list[str], timeout: float = 10) -> None:

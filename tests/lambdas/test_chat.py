@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from types import SimpleNamespace
 from typing import Any
+from unittest.mock import ANY
 
 import chat
 import pytest
@@ -284,7 +286,12 @@ def test_join_replies_backlog_and_publishes_presence(env, stream, context) -> No
     assert isinstance(backlog["cursor"], str)
 
     assert env.published.on("chat/pub/lobby") == [
-        {"type": "presence", "room": "lobby", "members": [{"name": "Alice", "sender": "alice1"}]}
+        {
+            "type": "presence",
+            "room": "lobby",
+            "members": [{"name": "Alice", "sender": "alice1"}],
+            "at": ANY,
+        }
     ]
     # The order: the backlog reply first, then the presence.
     assert [t for t, _ in env.published.all()] == ["chat/in/alice1-tab", "chat/pub/lobby"]
@@ -322,7 +329,12 @@ def test_switching_rooms_updates_both_rosters(env, context) -> None:
     env.published.clear()
     route(context, command("join", room="games", name="Alice", ts=T0 + 2))
     assert env.published.on("chat/pub/lobby") == [
-        {"type": "presence", "room": "lobby", "members": [{"name": "Bob", "sender": "bob1"}]}
+        {
+            "type": "presence",
+            "room": "lobby",
+            "members": [{"name": "Bob", "sender": "bob1"}],
+            "at": ANY,
+        }
     ]
     assert env.published.on("chat/pub/games")[-1]["members"] == [
         {"name": "Alice", "sender": "alice1"}
@@ -405,7 +417,12 @@ def test_leave_publishes_presence_without_the_client(env, context) -> None:
     assert env.published.all() == [
         (
             "chat/pub/lobby",
-            {"type": "presence", "room": "lobby", "members": [{"name": "Bob", "sender": "bob1"}]},
+            {
+                "type": "presence",
+                "room": "lobby",
+                "members": [{"name": "Bob", "sender": "bob1"}],
+                "at": ANY,
+            },
         )
     ]
     # Leaving again (or a room one is not in) changes nothing and publishes nothing.
@@ -512,3 +529,12 @@ def test_failed_error_reply_does_not_raise(env, context, monkeypatch) -> None:
 
 def test_empty_kinesis_batch(env, context) -> None:
     assert chat.handler({"Records": []}, context) == {"batchItemFailures": []}
+
+
+def test_rosters_carry_when_they_were_read(env, context) -> None:
+    """Clients keep the newest roster by `at`, whichever function published it last."""
+    before = int(time.time() * 1000)
+    route(context, command("join", room="lobby", name="Alice", ts=T0))
+    route(context, command("join", "bob1-x", room="lobby", name="Bob", ts=T0 + 1))
+    first, second = env.published.on("chat/pub/lobby")
+    assert before <= first["at"] <= second["at"] <= int(time.time() * 1000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 from typing import Any
+from unittest.mock import ANY
 
 import chat
 import presence
@@ -95,7 +96,12 @@ def test_connect_join_disconnect(env, context) -> None:
     assert env.all() == [
         (
             "chat/pub/lobby",
-            {"type": "presence", "room": "lobby", "members": [{"name": "Bob", "sender": "bob1"}]},
+            {
+                "type": "presence",
+                "room": "lobby",
+                "members": [{"name": "Bob", "sender": "bob1"}],
+                "at": ANY,
+            },
         )
     ]
     tombstone = item("alice1-a")
@@ -202,7 +208,12 @@ def test_reconnect_clears_the_room_of_the_replaced_session(env, context) -> None
     # Session 2 connects; session 1's disconnect is lost.
     presence.handler(lifecycle("connected", "alice1-a", T0 + 500, version=2), context)
     assert env.on("chat/pub/lobby") == [
-        {"type": "presence", "room": "lobby", "members": [{"name": "Bob", "sender": "bob1"}]}
+        {
+            "type": "presence",
+            "room": "lobby",
+            "members": [{"name": "Bob", "sender": "bob1"}],
+            "at": ANY,
+        }
     ]
     assert names("lobby") == ["Bob"]
 

@@ -3,7 +3,7 @@ import { test } from "node:test";
 
 import { charCount, isValidRoom, roomFromPath, validateName, validateText } from "../../web/js/validation.js";
 import { clientIdFor, mqttUrlWithAuth, randomSuffix, topicsFor } from "../../web/js/topics.js";
-import { commands, errorText, parsePayload, presenceMembers } from "../../web/js/protocol.js";
+import { commands, errorText, isNewerRoster, parsePayload, presenceMembers } from "../../web/js/protocol.js";
 
 test("room from the page path", () => {
   assert.deepEqual(roomFromPath("/"), { room: "lobby" });
@@ -95,4 +95,13 @@ test("presence members are unique and sorted; errors become sentences", () => {
   assert.deepEqual(presenceMembers({}), []);
   assert.equal(errorText({ code: "bad_request", message: "text too long" }), "text too long (bad_request)");
   assert.match(errorText({}), /refused/);
+});
+
+test("a roster read earlier never replaces a newer one", () => {
+  assert.equal(isNewerRoster({ at: 200 }, null), true);
+  assert.equal(isNewerRoster({ at: 200 }, 100), true);
+  assert.equal(isNewerRoster({ at: 200 }, 200), true);
+  assert.equal(isNewerRoster({ at: 100 }, 200), false);
+  assert.equal(isNewerRoster({}, 200), true); // no stamp: taken as it comes
+  assert.equal(isNewerRoster({ at: "300" }, 200), true);
 });

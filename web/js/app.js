@@ -2,7 +2,7 @@
 // connection (connection.js) to the view (view.js) through the message store.
 
 import { ChatConnection } from "./connection.js";
-import { errorText, presenceMembers } from "./protocol.js";
+import { errorText, isNewerRoster, presenceMembers } from "./protocol.js";
 import { MessageStore } from "./store.js";
 import { NAME_MAX, TEXT_MAX, roomFromPath, validateName, validateText } from "./validation.js";
 import { el, messageNode, renderMembers, setStatus } from "./view.js";
@@ -52,6 +52,7 @@ const app = {
   pendingSends: [], // {text, node, timer}
   restored: [], // texts put back in the box after a failed send
   members: [],
+  membersAt: null, // when the shown roster was read (ms), to drop late older ones
   stick: true, // keep the newest message in view (until the reader scrolls up)
 };
 
@@ -302,6 +303,8 @@ function onRoom({ detail: { data } }) {
   if (data.type === "message") {
     addMessages([data], { live: true });
   } else if (data.type === "presence") {
+    if (!isNewerRoster(data, app.membersAt)) return;
+    app.membersAt = Number.isFinite(data.at) ? data.at : app.membersAt;
     app.members = presenceMembers(data);
     renderMembers(ui.membersList, app.members, app.conn.ownSenders);
     ui.membersCount.textContent = String(app.members.length);

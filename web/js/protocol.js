@@ -41,6 +41,15 @@ export function presenceMembers(data) {
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * Whether a roster should replace the one shown. Two functions publish rosters, so an
+ * older one can arrive after a newer one; each says when it was read (`at`, ms).
+ * A roster without `at` is taken as it comes.
+ */
+export function isNewerRoster(data, shownAt) {
+  return !Number.isFinite(data?.at) || !Number.isFinite(shownAt) || data.at >= shownAt;
+}
+
 export const commands = {
   join: (room, name) => JSON.stringify({ type: "join", room, name }),
   message: (room, name, text) => JSON.stringify({ type: "message", room, name, text }),
