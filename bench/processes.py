@@ -50,6 +50,7 @@ class Child:
         self.workdir = workdir
         self.log_path = workdir / f"{self.name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.returncode: int | None = None  # of the last stop()
 
     def command(self) -> list[str]:
         raise NotImplementedError
@@ -86,10 +87,10 @@ class Child:
             return
         os.killpg(proc.pid, signal.SIGINT)
         try:
-            proc.wait(timeout)
+            self.returncode = proc.wait(timeout)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+            self.returncode = proc.wait(5)
 
     def log_tail(self, lines: int = 40) -> str:
         try:
