@@ -1,11 +1,12 @@
-"""Fixtures for the Lambda functions: moto (mock_aws) in us-east-1, the tables of
-docs/internals.md, the token secret, and a clean module-level cache for every test."""
+"""Fixtures for the Lambda functions: moto (mock_aws) in us-east-1, the template's
+tables, the token secret, and a clean module-level cache for every test."""
 
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -14,12 +15,16 @@ from moto import mock_aws
 from moto.iotdata.models import iotdata_backends
 
 from chatlib import aws, tokens
+from emulator.aws.provision import create_table
+from emulator.template import load_template
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 SECRET = "test-secret-" + "0123456789abcdef" * 4
-MESSAGES_TABLE = "test-messages"
-CONNECTIONS_TABLE = "test-connections"
+STACK = "test"
+MESSAGES_TABLE = f"{STACK}-messages"  # as templates/chat.json names them for stack "test"
+CONNECTIONS_TABLE = f"{STACK}-connections"
+TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "chat.json"
 
 
 @pytest.fixture(autouse=True)
@@ -75,36 +80,16 @@ def secret_arn(mocked_aws: None, monkeypatch: pytest.MonkeyPatch) -> str:
 
 @pytest.fixture
 def tables(mocked_aws: None) -> dict[str, Any]:
-    ddb = aws.session().resource("dynamodb", region_name=REGION)
-    messages = ddb.create_table(
-        TableName=MESSAGES_TABLE,
-        KeySchema=[
-            {"AttributeName": "room", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "room", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    connections = ddb.create_table(
-        TableName=CONNECTIONS_TABLE,
-        KeySchema=[{"AttributeName": "clientId", "KeyType": "HASH"}],
-        AttributeDefinitions=[
-            {"AttributeName": "clientId", "AttributeType": "S"},
-            {"AttributeName": "room", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "room-index",
-                "KeySchema": [{"AttributeName": "room", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return {"messages": messages, "connections": connections}
+    """The tables exactly as templates/chat.json declares them (keys, index, TTL)."""
+    template = load_template(TEMPLATE, stack_name=STACK)
+    dynamodb = aws.session().client("dynamodb", region_name=REGION)
+    for table in template.resources(type="AWS::DynamoDB::Table"):
+        create_table(dynamodb, table)
+    resource = aws.session().resource("dynamodb", region_name=REGION)
+    return {
+        "messages": resource.Table(MESSAGES_TABLE),
+        "connections": resource.Table(CONNECTIONS_TABLE),
+    }
 
 
 class Published:
