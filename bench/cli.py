@@ -18,7 +18,7 @@ from typing import Any
 
 from bench import machine, report
 from bench.load import LoadRun, LoadSpec
-from bench.processes import Amqtt, Child, Emulator, Mosquitto
+from bench.processes import MOSQUITTO, Amqtt, Child, Emulator, Mosquitto
 from bench.progress import Progress
 from bench.storage import check_storage
 from bench.summary import ok, ratios, summarize
@@ -104,6 +104,11 @@ def started(name: str, args: argparse.Namespace, workdir: Path) -> Iterator[Targ
                 )
             target.path = args.path
         elif name in ("amqtt", "mosquitto"):
+            if name == "mosquitto" and not Path(MOSQUITTO).is_file():
+                raise ClientError(
+                    f"mosquitto not found at {MOSQUITTO}: apt-get install mosquitto, "
+                    "or leave it out with --targets emulator,amqtt"
+                )
             broker = Amqtt(workdir / name) if name == "amqtt" else Mosquitto(workdir / name)
             child = broker.start()
             target = BrokerTarget(name=name, port=broker.port)

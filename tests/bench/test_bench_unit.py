@@ -45,3 +45,13 @@ def test_a_clean_run_is_ok_and_ratios_compare_to_the_emulator() -> None:
     base = dict(emu, target="amqtt", latency_ms=latency_summary([1.0, 2.0]))
     assert ratios([dict(emu, target="emulator"), base])["amqtt"]["latency_p50"] == 10.0
     assert not ok(dict(emu, storage={"stored": 1, "missing": 1, "duplicates": 0}))
+
+
+def test_missing_mosquitto_is_a_clear_error(monkeypatch, tmp_path, capsys) -> None:
+    from bench import cli
+
+    monkeypatch.setattr(cli, "MOSQUITTO", str(tmp_path / "no-mosquitto"))
+    status = cli.main(["--targets", "mosquitto", "--duration", "1", "--out", str(tmp_path)])
+    assert status != 0
+    err = capsys.readouterr().err
+    assert "apt-get install mosquitto" in err and "Traceback" not in err
