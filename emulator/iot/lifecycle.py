@@ -45,40 +45,37 @@ def has_lifecycle_events(client_id: str) -> bool:
     return "#" not in client_id and "+" not in client_id
 
 
+def _presence(
+    event_type: str, client_id: str, session_id: str, principal: str, ip: str, version: int
+) -> dict[str, object]:
+    """The fields every presence event carries."""
+    return {
+        "clientId": client_id,
+        "timestamp": _now_ms(),
+        "eventType": event_type,
+        "sessionIdentifier": session_id,
+        "principalIdentifier": principal,
+        "ipAddress": ip,
+        "versionNumber": version,
+    }
+
+
 def connected(
     client_id: str, session_id: str, principal: str, ip: str, version: int
 ) -> tuple[str, bytes]:
     """Topic and payload of a connect event."""
-    return f"{PRESENCE}/connected/{client_id}", _encode(
-        {
-            "clientId": client_id,
-            "timestamp": _now_ms(),
-            "eventType": "connected",
-            "sessionIdentifier": session_id,
-            "principalIdentifier": principal,
-            "ipAddress": ip,
-            "versionNumber": version,
-        }
-    )
+    event = _presence("connected", client_id, session_id, principal, ip, version)
+    return f"{PRESENCE}/connected/{client_id}", _encode(event)
 
 
 def disconnected(
     client_id: str, session_id: str, principal: str, ip: str, version: int, reason: str
 ) -> tuple[str, bytes]:
     """Topic and payload of a disconnect event."""
-    return f"{PRESENCE}/disconnected/{client_id}", _encode(
-        {
-            "clientId": client_id,
-            "timestamp": _now_ms(),
-            "eventType": "disconnected",
-            "sessionIdentifier": session_id,
-            "principalIdentifier": principal,
-            "clientInitiatedDisconnect": reason == CLIENT_INITIATED_DISCONNECT,
-            "disconnectReason": reason,
-            "ipAddress": ip,
-            "versionNumber": version,
-        }
-    )
+    event = _presence("disconnected", client_id, session_id, principal, ip, version)
+    event["clientInitiatedDisconnect"] = reason == CLIENT_INITIATED_DISCONNECT
+    event["disconnectReason"] = reason
+    return f"{PRESENCE}/disconnected/{client_id}", _encode(event)
 
 
 def connect_failed(

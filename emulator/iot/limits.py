@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from emulator.topics import wildcard_problem
+
 # Values from the AWS IoT Core quotas page (message broker and protocol limits).
 MAX_PAYLOAD_BYTES = 128 * 1024
 MAX_CLIENT_ID_BYTES = 128
@@ -53,10 +55,4 @@ def topic_problem(topic: str, limits: Limits, *, allow_wildcards: bool = False) 
         if "+" in topic or "#" in topic:
             return "topic name contains a wildcard"
         return None
-    levels = topic.split("/")
-    for index, level in enumerate(levels):
-        if "#" in level and (level != "#" or index != len(levels) - 1):
-            return "'#' must be the whole last level"
-        if "+" in level and level != "+":
-            return "'+' must be a whole level"
-    return None
+    return wildcard_problem(topic)

@@ -9,17 +9,7 @@ import sys
 import time
 
 from tests.support.emulator_process import ROOT, EmulatorProcess
-
-
-def port_is_free(port: int) -> bool:
-    """Free to listen on again (as a server would, so TIME_WAIT leftovers don't count)."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
+from tests.support.ports import port_is_free
 
 
 def test_prints_one_url_and_stops_cleanly_on_ctrl_c() -> None:

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from emulator.topics import wildcard_problem
+
 
 def filter_problem(topic_filter: str) -> str | None:
     """Why ``topic_filter`` is not a valid MQTT filter, or None if it is."""
     if not topic_filter:
         return "empty topic filter"
-    levels = topic_filter.split("/")
-    for i, level in enumerate(levels):
-        if "#" in level and (level != "#" or i != len(levels) - 1):
-            return "'#' must be a whole level and the last one"
-        if "+" in level and level != "+":
-            return "'+' must be a whole level"
-    return None
+    return wildcard_problem(topic_filter)
 
 
 @dataclass(frozen=True, slots=True)

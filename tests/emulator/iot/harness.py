@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -171,17 +170,6 @@ async def _other_tasks() -> list[asyncio.Task[Any]]:
     await asyncio.sleep(0.1)
     current = asyncio.current_task()
     return [t for t in asyncio.all_tasks() if t is not current and not t.done()]
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as s:
-        # As a restarted server would: TIME_WAIT leftovers of closed connections may remain.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:

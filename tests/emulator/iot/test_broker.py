@@ -17,9 +17,9 @@ from tests.emulator.iot.harness import (
     allow,
     arn,
     chat_policy,
-    port_is_free,
     wait_for,
 )
+from tests.support.ports import port_is_free
 
 
 def test_tcp_connect_builds_the_aws_authorizer_event(harness: Harness) -> None:

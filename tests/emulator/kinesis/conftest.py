@@ -1,22 +1,13 @@
-"""moto for the event source mapping tests, and a helper to make streams."""
+"""A helper to make streams in the emulator suites' moto (tests/emulator/conftest.py)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
 from emulator.aws import AwsServices
-
-
-@pytest.fixture(scope="module")
-def aws() -> Iterator[AwsServices]:
-    services = AwsServices().start()
-    try:
-        yield services
-    finally:
-        services.stop()
 
 
 @pytest.fixture

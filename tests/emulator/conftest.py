@@ -1,4 +1,4 @@
-"""One moto server for the AWS-layer tests (moto's state is per process anyway)."""
+"""Fixtures shared by the emulator's layer suites."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from emulator.aws import AwsServices
 
 @pytest.fixture(scope="module")
 def aws() -> Iterator[AwsServices]:
+    """moto on a free loopback port, in its own process, for one test module."""
     services = AwsServices().start()
     try:
         yield services
