@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from cost import cli
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.commands import run_module
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "cost", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_module("cost", *args, timeout=120)
 
 
 def test_defaults_print_three_itemised_bills_side_by_side_the_first_limit_and_a_plot(
