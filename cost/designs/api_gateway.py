@@ -20,94 +20,55 @@ DESCRIPTION = "API Gateway WebSocket API, a Lambda fan-out, a DynamoDB connectio
 HEARTBEAT = b'{"action":"ping"}'
 
 
-def _messages(payload: bytes) -> int:
-    return metering.websocket_messages(len(payload))
-
-
 def usage(w: Workload) -> Usage:
     stack = load_stack(w.stream)
     memory = stack.memory_mb("ChatFunction")  # one function for every route, as the seeds
     p = payloads.payloads(w.message_bytes, round(w.room_size))
-    room = w.room_size
     out = Usage()
     connects = w.connects(assumptions.APIGW_MAX_CONNECTION_S)
-    fan_out_ms = room * assumptions.POST_TO_CONNECTION_MS
-    conn_writes = metering.dynamodb_write_units(p.connection_item)
-    roster_reads = metering.dynamodb_read_units(p.roster_read, consistent=False)
+    fan_out_ms = w.room_size * assumptions.POST_TO_CONNECTION_MS
+
+    def messages(label: str, count: float, payload: bytes) -> None:
+        """Messages in or out, each metered in 32 KB increments."""
+        out.add("apigw_ws_messages", label, count * metering.websocket_messages(len(payload)))
 
     out.add("apigw_ws_connection_minutes", "users online", w.connection_minutes)
     heartbeats = w.user_hours * 3600 / assumptions.APIGW_HEARTBEAT_S
-    out.add(
-        "apigw_ws_messages",
-        "heartbeat every 9 minutes (mock route)",
-        heartbeats * _messages(HEARTBEAT),
-    )
-    common.add_auth(
-        out,
-        w,
-        tokens=connects,
-        authorizations=connects,
-        memory_mb=stack.memory_mb("AuthorizerFunction"),
-    )
+    messages("heartbeat every 9 minutes (mock route)", heartbeats, HEARTBEAT)
+    auth_mb = stack.memory_mb("AuthorizerFunction")
+    common.add_auth(out, w, tokens=connects, authorizations=connects, memory_mb=auth_mb)
 
     common.add_function(out, "$connect route", connects, assumptions.CONNECT_ROUTE_MS, memory)
-    out.add("dynamodb_write_units", "$connect: connections PutItem", connects * conn_writes)
+    common.connection_write(out, "$connect", connects, p, index=False)
 
     join_ms = assumptions.JOIN_MS + fan_out_ms
     common.add_function(out, "join route", connects, join_ms, memory)
-    out.add("apigw_ws_messages", "join: command in", connects * _messages(p.join_command))
-    out.add(
-        "dynamodb_write_units",
-        "join: connections UpdateItem + room index",
-        connects * 2 * conn_writes,
-    )
-    backlog_reads = metering.dynamodb_read_units(p.backlog_read, consistent=True)
-    out.add("dynamodb_read_units", "join: backlog Query", connects * backlog_reads)
-    out.add("apigw_ws_messages", "join: backlog out", connects * _messages(p.backlog_reply))
-    out.add("dynamodb_read_units", "join: roster Query (room index)", connects * roster_reads)
-    out.add(
-        "apigw_ws_messages", "join: roster to each member", connects * room * _messages(p.roster)
-    )
+    messages("join: command in", connects, p.join_command)
+    common.connection_write(out, "join", connects, p, index=True)
+    common.page_query(out, "join: backlog", connects, p.backlog_read)
+    messages("join: backlog out", connects, p.backlog_reply)
+    common.roster_query(out, "join: roster", connects, p)
+    messages("join: roster to each member", connects * w.room_size, p.roster)
 
     disconnect_ms = assumptions.PRESENCE_DISCONNECT_MS + fan_out_ms
     common.add_function(out, "$disconnect route", connects, disconnect_ms, memory)
-    out.add(
-        "dynamodb_write_units",
-        "$disconnect: connections UpdateItem + room index",
-        connects * 2 * conn_writes,
-    )
-    out.add(
-        "dynamodb_read_units", "$disconnect: roster Query (room index)", connects * roster_reads
-    )
-    out.add(
-        "apigw_ws_messages",
-        "$disconnect: roster to each member",
-        connects * room * _messages(p.roster),
-    )
+    common.connection_write(out, "$disconnect", connects, p, index=True)
+    common.roster_query(out, "$disconnect: roster", connects, p)
+    messages("$disconnect: roster to each member", connects * w.room_size, p.roster)
 
     sent = w.chat_messages
-    common.add_function(
-        out, "message route (fan-out)", sent, assumptions.FANOUT_BASE_MS + fan_out_ms, memory
-    )
-    out.add("apigw_ws_messages", "chat message: in", sent * _messages(p.chat_command))
-    out.add(
-        "dynamodb_write_units",
-        "chat message: PutItem",
-        sent * metering.dynamodb_write_units(p.stored_item),
-    )
-    out.add("dynamodb_read_units", "chat message: room's connections Query", sent * roster_reads)
-    out.add(
-        "apigw_ws_messages",
-        "chat message: PostToConnection to each member",
-        sent * room * _messages(p.room_message),
-    )
+    fan_out = assumptions.FANOUT_BASE_MS + fan_out_ms
+    common.add_function(out, "message route (fan-out)", sent, fan_out, memory)
+    messages("chat message: in", sent, p.chat_command)
+    common.message_put(out, "chat message", sent, p)
+    common.roster_query(out, "chat message: the room's connections", sent, p)
+    messages("chat message: PostToConnection to each member", sent * w.room_size, p.room_message)
 
     pages = w.history_pages
     common.add_function(out, "history route", pages, assumptions.HISTORY_MS, memory)
-    out.add("apigw_ws_messages", "history: command in", pages * _messages(p.history_command))
-    history_reads = metering.dynamodb_read_units(p.history_read, consistent=True)
-    out.add("dynamodb_read_units", "history: Query", pages * history_reads)
-    out.add("apigw_ws_messages", "history: page out", pages * _messages(p.history_reply))
+    messages("history: command in", pages, p.history_command)
+    common.page_query(out, "history", pages, p.history_read)
+    messages("history: page out", pages, p.history_reply)
 
     common.add_message_storage(out, w, p.stored_item)
     common.add_site(out, w)

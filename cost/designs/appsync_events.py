@@ -20,78 +20,48 @@ TITLE = "AppSync Events"
 DESCRIPTION = "AppSync Event API channels, handlers (DynamoDB, Lambda)"
 
 
-def _ops(payload: bytes) -> int:
-    return metering.appsync_operations(len(payload))
-
-
 def usage(w: Workload) -> Usage:
     stack = load_stack(w.stream)
     memory = stack.memory_mb("ChatFunction")
     p = payloads.payloads(w.message_bytes, round(w.room_size))
-    room = w.room_size
     out = Usage()
     connects = w.connects(assumptions.APPSYNC_CONNECTION_S)
     # Tokens are renewed as in this design; the authorizer's answer is cached per token.
     tokens = w.connects(stack.token_lifetime_s() * assumptions.TOKEN_RENEW_FRACTION)
-    conn_writes = metering.dynamodb_write_units(p.connection_item)
+
+    def operations(label: str, count: float, payload: bytes) -> None:
+        """Publishes or deliveries, each metered in 5 KB increments (assumed)."""
+        out.add(
+            "appsync_events_operations", label, count * metering.appsync_operations(len(payload))
+        )
 
     out.add("appsync_events_connection_minutes", "users online", w.connection_minutes)
     out.add("appsync_events_operations", "connect", connects)
     out.add("appsync_events_operations", "subscribe: room and own channel", 2 * connects)
-    common.add_auth(
-        out,
-        w,
-        tokens=tokens,
-        authorizations=tokens,
-        memory_mb=stack.memory_mb("AuthorizerFunction"),
-    )
+    auth_mb = stack.memory_mb("AuthorizerFunction")
+    common.add_auth(out, w, tokens=tokens, authorizations=tokens, memory_mb=auth_mb)
 
     joins = connects
     common.add_function(out, "command handler: join", joins, assumptions.JOIN_MS, memory)
-    out.add("appsync_events_operations", "join: command published", joins * _ops(p.join_command))
-    out.add(
-        "dynamodb_write_units", "join: connections UpdateItem + room index", joins * 2 * conn_writes
-    )
-    backlog_reads = metering.dynamodb_read_units(p.backlog_read, consistent=True)
-    out.add("dynamodb_read_units", "join: backlog Query", joins * backlog_reads)
-    out.add(
-        "appsync_events_operations",
-        "join: backlog published + delivered",
-        joins * 2 * _ops(p.backlog_reply),
-    )
-    roster_reads = metering.dynamodb_read_units(p.roster_read, consistent=False)
-    out.add("dynamodb_read_units", "join: roster Query (room index)", joins * roster_reads)
-    out.add(
-        "appsync_events_operations",
-        "join: roster published + delivered to each member",
-        joins * (1 + room) * _ops(p.roster),
+    operations("join: command published", joins, p.join_command)
+    common.connection_write(out, "join", joins, p, index=True)
+    common.page_query(out, "join: backlog", joins, p.backlog_read)
+    operations("join: backlog published + delivered", 2 * joins, p.backlog_reply)
+    common.roster_query(out, "join: roster", joins, p)
+    operations(
+        "join: roster published + delivered to each member", joins * (1 + w.room_size), p.roster
     )
 
     sent = w.chat_messages
-    out.add("appsync_events_operations", "chat message: published", sent * _ops(p.chat_command))
-    out.add(
-        "dynamodb_write_units",
-        "chat message: onPublish PutItem",
-        sent * metering.dynamodb_write_units(p.stored_item),
-    )
-    out.add(
-        "appsync_events_operations",
-        "chat message: delivered to each member",
-        sent * room * _ops(p.room_message),
-    )
+    operations("chat message: published", sent, p.chat_command)
+    common.message_put(out, "chat message: onPublish", sent, p)
+    operations("chat message: delivered to each member", sent * w.room_size, p.room_message)
 
     pages = w.history_pages
     common.add_function(out, "command handler: history", pages, assumptions.HISTORY_MS, memory)
-    out.add(
-        "appsync_events_operations", "history: command published", pages * _ops(p.history_command)
-    )
-    history_reads = metering.dynamodb_read_units(p.history_read, consistent=True)
-    out.add("dynamodb_read_units", "history: Query", pages * history_reads)
-    out.add(
-        "appsync_events_operations",
-        "history: page published + delivered",
-        pages * 2 * _ops(p.history_reply),
-    )
+    operations("history: command published", pages, p.history_command)
+    common.page_query(out, "history", pages, p.history_read)
+    operations("history: page published + delivered", 2 * pages, p.history_reply)
 
     common.add_message_storage(out, w, p.stored_item)
     common.add_site(out, w)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from cost import assumptions, metering
 from cost.bill import Usage
+from cost.payloads import Payloads
 from cost.workload import DAYS_PER_MONTH, Workload
 
 
@@ -55,3 +56,32 @@ def add_message_storage(usage: Usage, w: Workload, item_bytes: int) -> None:
     kept = w.chat_messages / DAYS_PER_MONTH * w.retention_days
     stored = kept * (item_bytes + metering.DYNAMODB_STORAGE_OVERHEAD_BYTES) / metering.GB
     usage.add("dynamodb_storage", f"messages kept {w.retention_days} days", stored)
+
+
+# -- the chat's DynamoDB work, the same in every design (lambdas/chatlib) --------------
+
+
+def connection_write(usage: Usage, label: str, count: float, p: Payloads, *, index: bool) -> None:
+    """One connections-table UpdateItem; ``index``: it also changes the room index (the
+    item enters or leaves a room), which costs the same again."""
+    units = count * metering.dynamodb_write_units(p.connection_item)
+    usage.add("dynamodb_write_units", f"{label}: connections UpdateItem", units)
+    if index:
+        usage.add("dynamodb_write_units", f"{label}: room index write", units)
+
+
+def message_put(usage: Usage, label: str, count: float, p: Payloads) -> None:
+    units = count * metering.dynamodb_write_units(p.stored_item)
+    usage.add("dynamodb_write_units", f"{label}: messages PutItem", units)
+
+
+def page_query(usage: Usage, label: str, count: float, read_bytes: int) -> None:
+    """A backlog or history Query: strongly consistent, on the items' summed size."""
+    units = count * metering.dynamodb_read_units(read_bytes, consistent=True)
+    usage.add("dynamodb_read_units", f"{label}: messages Query", units)
+
+
+def roster_query(usage: Usage, label: str, count: float, p: Payloads) -> None:
+    """The room's members from the room index (eventually consistent)."""
+    units = count * metering.dynamodb_read_units(p.roster_read, consistent=False)
+    usage.add("dynamodb_read_units", f"{label}: room index Query", units)

@@ -157,37 +157,28 @@ class _Model:
 
     # -- what the functions do (lambdas/chatlib/commands.py, lambdas/presence.py) --------
 
-    def _connections_write(self, label: str, count: float, *, index: bool) -> None:
-        units = metering.dynamodb_write_units(self.p.connection_item)
-        self.usage.add("dynamodb_write_units", f"{label}: connections UpdateItem", count * units)
-        if index:
-            self.usage.add("dynamodb_write_units", f"{label}: room index write", count * units)
-
     def _roster(self, label: str, count: float) -> None:
-        reads = metering.dynamodb_read_units(self.p.roster_read, consistent=False)
-        self.usage.add("dynamodb_read_units", f"{label}: roster Query (room index)", count * reads)
+        common.roster_query(self.usage, label, count, self.p)
         self.http_publish(f"{label}: roster", ROOM_TOPIC, self.p.roster, count)
 
     def _join(self, count: float) -> None:
         label = "join"
         self.function("chat function: join", count, assumptions.JOIN_MS, self.chat_mb)
-        self._connections_write(label, count, index=True)
-        reads = metering.dynamodb_read_units(self.p.backlog_read, consistent=True)
-        self.usage.add("dynamodb_read_units", "join: backlog Query", count * reads)
+        common.connection_write(self.usage, label, count, self.p, index=True)
+        common.page_query(self.usage, "join: backlog", count, self.p.backlog_read)
         self.http_publish("join: backlog", INBOX, self.p.backlog_reply, count)
         self._roster(label, count)
 
     def _history(self, count: float) -> None:
         self.function("chat function: history", count, assumptions.HISTORY_MS, self.chat_mb)
-        reads = metering.dynamodb_read_units(self.p.history_read, consistent=True)
-        self.usage.add("dynamodb_read_units", "history: Query", count * reads)
+        common.page_query(self.usage, "history", count, self.p.history_read)
         self.http_publish("history: page", INBOX, self.p.history_reply, count)
 
     def _connected(self, count: float) -> None:
         self.function(
             "presence function: connected", count, assumptions.PRESENCE_CONNECT_MS, self.presence_mb
         )
-        self._connections_write("connected", count, index=False)
+        common.connection_write(self.usage, "connected", count, self.p, index=False)
 
     def _disconnected(self, count: float) -> None:
         self.function(
@@ -196,7 +187,7 @@ class _Model:
             assumptions.PRESENCE_DISCONNECT_MS,
             self.presence_mb,
         )
-        self._connections_write("disconnected", count, index=True)
+        common.connection_write(self.usage, "disconnected", count, self.p, index=True)
         self._roster("disconnected", count)
 
     def stream_records(self, count: float) -> None:
@@ -210,10 +201,7 @@ class _Model:
         invocations = count / batch
         duration = assumptions.STREAM_BATCH_MS + batch * assumptions.STREAM_RECORD_MS
         self.function("chat function: stream batches", invocations, duration, self.chat_mb)
-        units = metering.dynamodb_write_units(self.p.stored_item)
-        self.usage.add(
-            "dynamodb_write_units", "stream message: chat function PutItem", count * units
-        )
+        common.message_put(self.usage, "stream message: chat function", count, self.p)
         self.http_publish("stream message: to the room", ROOM_TOPIC, self.p.room_message, count)
 
 

@@ -86,7 +86,7 @@ def test_the_stream_path_writes_each_message_twice_and_costs_stream_hours():
     on = iot_core.usage(w)
     off = iot_core.usage(dataclasses.replace(w, stream=False, stream_share=0.0))
     writes = {label: u for label, u in on.parts["dynamodb_write_units"]}
-    assert writes["stream message: chat function PutItem"] == w.chat_messages
+    assert writes["stream message: chat function: messages PutItem"] == w.chat_messages
     assert writes["stream message: to the room: store rule PutItem"] == w.chat_messages
     assert on.units("kinesis_stream_hours") == 720 and off.units("kinesis_stream_hours") == 0
     assert on.units("kinesis_data_in") > 0 and off.units("kinesis_data_in") == 0
