@@ -48,3 +48,4 @@ PAGE_LOADS_PER_SESSION = 1  # one full page load a session; reconnects reuse the
 # The same page stands in for the other designs' clients.
 PAGE_REQUESTS = 13
 PAGE_BYTES = 125_000
+CONFIG_JSON_BYTES = 200  # /config.json, four short fields, part of PAGE_BYTES

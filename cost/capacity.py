@@ -27,6 +27,7 @@ DYNAMODB_QUOTAS = (
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html"
 )
 KINESIS_QUOTAS = "https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html"
+LAMBDA_KINESIS = "https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html"
 IOT_MESSAGE_MAX = 128 * metering.KB
 SEARCH_CAP = {"users": 1e10, "room_size": 1e9, "message_bytes": 8000}
 WHOLE_FIELDS = {"message_bytes"}
@@ -292,7 +293,7 @@ LIMITS: tuple[Limit, ...] = (
         False,
         "room_size",
         _room_stream_records,
-        KINESIS_QUOTAS,
+        LAMBDA_KINESIS,
     ),
 )
 

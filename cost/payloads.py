@@ -124,6 +124,7 @@ def payloads(text_bytes: int, room_size: int) -> Payloads:
     """Payloads for messages of ``text_bytes`` of text in rooms of ``room_size`` members."""
     msg = stored_message(text_bytes)
     wire = msg.to_wire()
+    # The retention only moves expiresAt, whose size (digits) it does not change.
     item_bytes = metering.dynamodb_item_bytes(msg.to_item(retention_days=7))
 
     def page(kind: str, size: int) -> bytes:

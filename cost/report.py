@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 from cost.bill import Bill
 from cost.capacity import Reach
 from cost.prices import Prices
 from cost.workload import DAYS_PER_MONTH, Workload, option
+
+ROOT = Path(__file__).resolve().parents[1]
 
 WIDE = 100
 
@@ -36,10 +39,15 @@ def workload_line(w: Workload) -> str:
     )
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the repository when it is inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def header(w: Workload, prices: Prices) -> list[str]:
     return [
         f"Monthly cost estimate, {prices.region_name} ({prices.region}), "
-        f"{prices.currency}, prices read {prices.read_on} ({prices.path.name})",
+        f"{prices.currency}, prices read {prices.read_on} ({_shown(prices.path)})",
         "Workload: " + workload_line(w),
     ]
 
@@ -127,7 +135,7 @@ def footnote(prices: Prices) -> list[str]:
     return [
         "",
         f"* best-documented figure, not found in the text of the AWS pricing page: "
-        f"see {prices.path.name} for its source.",
+        f"see {_shown(prices.path)} for its source.",
         "Data transfer out of AWS IoT Core, API Gateway and AppSync is not modelled "
         "(docs/cost.md).",
     ]
