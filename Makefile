@@ -62,6 +62,10 @@ destroy: setup ## empty the stack's buckets and delete the stack
 bench: setup template ## load benchmark: emulator vs bare amqtt vs mosquitto
 	$(PY) -m bench $(BENCH_ARGS)
 
+.PHONY: cost
+cost: $(PYDEPS) ## monthly cost for your numbers vs API Gateway and AppSync Events; COST_ARGS=--help for options
+	$(PY) -m cost $(COST_ARGS)
+
 lock: ## re-pin requirements.txt from requirements.in in a scratch virtualenv
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
 	.lockenv/bin/pip install --quiet -r requirements.in

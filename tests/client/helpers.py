@@ -9,18 +9,13 @@ import threading
 import time
 from pathlib import Path
 
+from tests.support.commands import run_module
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_client(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "client", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_module("client", *args, timeout=timeout)
 
 
 class LiveClient:

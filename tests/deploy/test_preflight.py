@@ -4,28 +4,19 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.deploy.helpers import client, project_args, run_cli
+from tests.support.commands import run_module
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("aws")
 
 
 def _subprocess(project: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     """`python -m deploy` as `make deploy` runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "deploy", *args, *project_args(project, "--no-deps-install")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_module("deploy", *args, *project_args(project, "--no-deps-install"), env=env)
 
 
 def _one_line(stderr: str) -> str:

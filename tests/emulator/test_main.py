@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
 import time
 
-from tests.support.emulator_process import ROOT, EmulatorProcess
+from tests.support.commands import run_module
+from tests.support.emulator_process import EmulatorProcess
 from tests.support.ports import port_is_free
 
 
@@ -36,13 +36,7 @@ def test_prints_one_url_and_stops_cleanly_on_ctrl_c() -> None:
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "emulator", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_module("emulator", *args)
 
 
 def test_missing_template_is_a_clear_error(tmp_path) -> None:
