@@ -13,7 +13,7 @@ one definition. Texts (SQL, topics, partition keys) use two kinds of placeholder
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Placeholder -> CloudFormation parameter it stands for.
 PLACEHOLDERS: dict[str, str] = {
@@ -84,7 +84,6 @@ class Rule:
     error_action: Action = RULE_ERRORS
     condition: str | None = None
     sql_version: str = SQL_VERSION
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def logical_id(self) -> str:
