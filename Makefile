@@ -35,7 +35,7 @@ $(WEBDEPS): node_modules/.package-lock.json
 
 setup: $(PYDEPS) $(WEBDEPS) ## create the virtualenv and install npm packages
 
-template: $(PYDEPS) ## regenerate templates/chat.json from build_template.py
+template: $(PYDEPS) ## regenerate templates/chat.json from stack/ (build_template.py)
 	$(PY) build_template.py
 
 lint: $(PYDEPS) ## ruff and cfn-lint

@@ -1,7 +1,8 @@
 """Plain-data description of a topic rule, independent of troposphere.
 
-The rules are data so that build_template.py, the tests and anyone reading them share
-one definition. Texts (SQL, topics, partition keys) use two kinds of placeholder:
+The rules are data so that the template generator (stack/rules.py), the tests and
+anyone reading them share one definition. Texts (SQL, topics, partition keys) use two
+kinds of placeholder:
 
 - ``{root}`` / ``{retention_days}``: template parameters (``TopicRoot``,
   ``MessageRetentionDays``); ``to_sub`` turns them into ``${TopicRoot}`` for Fn::Sub.
