@@ -15,7 +15,7 @@ from typing import Any
 from troposphere import GetAtt, If, Parameter, Ref, Sub, Template
 from troposphere import awslambda as lam
 
-from stack.iam import role, statement, topic_arn
+from stack.iam import Statement, role, statement, topic_arn
 from stack.logs import log_group
 from stack.parameters import STREAM_ENABLED
 
@@ -43,7 +43,7 @@ class Function:
     # Besides TOPIC_ROOT, LOG_LEVEL and POWERTOOLS_SERVICE_NAME, which every function gets.
     environment: Mapping[str, Any]
     # Least privilege besides writing its own log group: statements, or Fn::If of one.
-    statements: tuple[Any, ...]
+    statements: tuple[Statement | If, ...]
 
     @property
     def logical_id(self) -> str:
@@ -92,7 +92,7 @@ GUEST_TOKENS = {
 }
 
 
-def when_streaming(stmt: dict[str, Any]) -> If:
+def when_streaming(stmt: Statement) -> If:
     """A statement that exists only with EnableStream=true."""
     return If(STREAM_ENABLED, stmt, Ref("AWS::NoValue"))
 
