@@ -1,7 +1,7 @@
 """Wire the emulator's layers together from one CloudFormation template.
 
 Nothing here knows the chat: every function, rule, table and the authorizer come from
-the template, so a change to build_template.py is all it takes to change what runs.
+the template, so a change to the stack/ package is all it takes to change what runs.
 """
 
 from __future__ import annotations

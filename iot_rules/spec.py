@@ -1,7 +1,8 @@
 """Plain-data description of a topic rule, independent of troposphere.
 
-The rules are data so that build_template.py, the tests and anyone reading them share
-one definition. Texts (SQL, topics, partition keys) use two kinds of placeholder:
+The rules are data so that the template generator (stack/rules.py), the tests and
+anyone reading them share one definition. Texts (SQL, topics, partition keys) use two
+kinds of placeholder:
 
 - ``{root}`` / ``{retention_days}``: template parameters (``TopicRoot``,
   ``MessageRetentionDays``); ``to_sub`` turns them into ``${TopicRoot}`` for Fn::Sub.
@@ -13,7 +14,7 @@ one definition. Texts (SQL, topics, partition keys) use two kinds of placeholder
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # Placeholder -> CloudFormation parameter it stands for.
 PLACEHOLDERS: dict[str, str] = {
@@ -84,7 +85,6 @@ class Rule:
     error_action: Action = RULE_ERRORS
     condition: str | None = None
     sql_version: str = SQL_VERSION
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def logical_id(self) -> str:

@@ -219,10 +219,6 @@ def leave(client_id: str, room: str, ts_ms: int) -> bool:
     return old is not None
 
 
-def get(client_id: str) -> dict[str, Any] | None:
-    return _table().get_item(Key={"clientId": client_id}, ConsistentRead=True).get("Item")
-
-
 # -- rosters --------------------------------------------------------------------------
 
 

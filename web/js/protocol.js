@@ -1,4 +1,5 @@
-// Payloads of the chat (design section 4). Pure: no DOM, no network.
+// Payloads of the chat, as README.md's "The contract: topics and payloads" lists them.
+// Pure: no DOM, no network.
 // Incoming data is only ever parsed as JSON and checked for shape; nothing received
 // is evaluated or treated as markup.
 

@@ -1,4 +1,5 @@
-// Topic names of the chat (design: <root>/out, <root>/pub/<room>, <root>/in/<clientId>).
+// Topic names of the chat (<root>/out, <root>/pub/<room>, <root>/in/<clientId>), as
+// README.md's "The contract: topics and payloads" lists them.
 // Pure: no DOM, no network.
 
 const ROOT_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;

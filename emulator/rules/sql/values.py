@@ -112,13 +112,6 @@ def number_operand(value: Any) -> int | float | Any:
     return UNDEFINED
 
 
-def to_decimal(value: Any) -> int | float | Any | None:
-    """Standard conversion to Decimal (Null stays Null, Boolean is Undefined)."""
-    if value is None:
-        return None
-    return number_operand(value)
-
-
 def to_int(value: Any) -> int | Any | None:
     """Standard conversion to Int: Decimals round to nearest, strings truncate."""
     kind = type(value)

@@ -1,30 +1,32 @@
-"""The committed template is exactly what build_template.py produces."""
+"""stack/build.py: the committed template is exactly what the package builds, and
+build_template.py (the entry point) writes and checks it."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-import build_template
-from tests.template.conftest import REPO, TEMPLATE_PATH
+from stack.build import STATEFUL_TYPES, render
+from tests.stack.conftest import REPO, TEMPLATE_PATH
 
 
 def test_committed_template_is_up_to_date() -> None:
     """Byte for byte: a stale chat.json would deploy something nobody reviewed."""
-    assert TEMPLATE_PATH.read_text(encoding="utf-8") == build_template.render(), (
+    assert TEMPLATE_PATH.read_text(encoding="utf-8") == render(), (
         "templates/chat.json is stale: run `python build_template.py`"
     )
 
 
 def test_build_is_deterministic() -> None:
     """Two builds in one process give the same text (no set or dict-order drift)."""
-    assert build_template.render() == build_template.render()
+    assert render() == render()
 
 
 def test_format_sorted_indent_2_trailing_newline() -> None:
     """Stable formatting keeps diffs of the committed file reviewable."""
-    text = build_template.render()
+    text = render()
     assert text.endswith("}\n") and not text.endswith("\n\n")
     assert text.splitlines()[1].startswith('  "')
     assert not any(line != line.rstrip() for line in text.splitlines())
@@ -52,3 +54,15 @@ def test_check_flag_detects_a_stale_file(tmp_path: Path) -> None:
     )
     assert stale.returncode != 0
     assert "out of date" in stale.stderr
+
+
+def test_stateful_resources_say_they_go_with_the_stack(resources: dict[str, Any]) -> None:
+    """Tables, stream, queue, logs, bucket and secret are deleted with the stack, by
+    choice (`make destroy` leaves nothing); no other resource carries a policy."""
+    for name, resource in resources.items():
+        policies = {k: resource.get(k) for k in ("DeletionPolicy", "UpdateReplacePolicy")}
+        if resource["Type"] in STATEFUL_TYPES:
+            assert policies == {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}, name
+        else:
+            assert policies == {"DeletionPolicy": None, "UpdateReplacePolicy": None}, name
+    assert {r["Type"] for r in resources.values()} >= STATEFUL_TYPES

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.template.conftest import TEMPLATE_PATH
+from tests.stack.conftest import TEMPLATE_PATH
 
 # Checks deliberately left out, each with its reason. Empty: the template is clean.
 IGNORED_CHECKS: dict[str, str] = {}

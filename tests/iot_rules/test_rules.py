@@ -1,4 +1,4 @@
-"""iot_rules: the rule data, placeholder handling, and the message validation.
+"""iot_rules' rule modules: the registry, the rule data, and the message validation.
 
 The republish rule's SQL is evaluated by the emulator's IoT SQL engine (itself tested
 against the AWS IoT SQL reference), so the design's accept/reject cases are checked
@@ -22,22 +22,6 @@ def test_registry_lists_the_five_rules_sorted() -> None:
     """Discovered from the modules, stable order for a stable template."""
     assert [r.name for r in RULES] == ["lifecycle", "republish", "route", "store", "stream"]
     assert RULES_BY_NAME["route"].logical_id == "RouteRule"
-
-
-def test_to_sub_escapes_iot_templates_and_maps_parameters() -> None:
-    """${room} is for IoT, {root} for CloudFormation."""
-    assert spec.to_sub("{root}/pub/${room}") == "${TopicRoot}/pub/${!room}"
-    assert spec.to_sub("x {retention_days} y") == "x ${MessageRetentionDays} y"
-    assert spec.to_sub("'^[a]{1,64}$'") == "'^[a]{1,64}$'"  # regex braces are not placeholders
-    assert spec.render("{root}/pub/${room}", root="demo") == "demo/pub/${room}"
-    with pytest.raises(KeyError):
-        spec.render("{root}/out")
-
-
-def test_sql_literals_refuse_quotes() -> None:
-    """A quote in a pattern would end the literal early; refuse instead of escaping."""
-    with pytest.raises(ValueError):
-        spec.sql_string("it's")
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
@@ -85,16 +69,6 @@ def test_republish_sql_carries_the_limits() -> None:
     assert f"length(name) <= {NAME_MAX}" in sql
     assert f"length(text) <= {TEXT_MAX}" in sql
     assert "length(name) >= 1" in sql and "length(text) >= 1" in sql
-
-
-def test_template_sql_is_the_rule_sql(template: dict[str, Any]) -> None:
-    """What is deployed is the iot_rules text with only the placeholders replaced."""
-    for rule in RULES:
-        sql = template["Resources"][rule.logical_id]["Properties"]["TopicRulePayload"]["Sql"]
-        expected = (
-            {"Fn::Sub": spec.to_sub(rule.sql)} if spec.has_placeholders(rule.sql) else rule.sql
-        )
-        assert sql == expected
 
 
 # ------------------------------------------------------- WHERE clause evaluation

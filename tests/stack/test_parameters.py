@@ -1,11 +1,30 @@
-"""EnableStream=false leaves out the stream and everything that needs it."""
+"""stack/parameters.py: the parameters' names and defaults, what EnableStream=false
+leaves out, and TopicRoot as the first level of every topic."""
 
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
+from tests.stack.conftest import of_type, role_statements
+
 STREAM_TYPES = {"AWS::Kinesis::Stream", "AWS::Lambda::EventSourceMapping", "AWS::SQS::Queue"}
+
+
+def test_parameters_follow_internals(template: dict[str, Any]) -> None:
+    """Names and defaults the deploy tool and emulator pass."""
+    params = template["Parameters"]
+    assert params["TopicRoot"]["Default"] == "chat"
+    assert params["TopicRoot"]["AllowedPattern"] == "^[A-Za-z0-9_-]{1,32}$"
+    assert params["MessageRetentionDays"]["Default"] == "7"
+    assert params["EnableStream"]["AllowedValues"] == ["true", "false"]
+    assert params["EnableStream"]["Default"] == "true"
+    for name in ("JwksUrl", "JwtIssuer", "JwtAudience"):
+        assert params[name]["Default"] == ""
+
+
+# ------------------------------------------------------------------ EnableStream
 
 
 def resolve(node: Any, conditions: dict[str, bool]) -> Any:
@@ -23,8 +42,6 @@ def resolve(node: Any, conditions: dict[str, bool]) -> Any:
 
 def references(node: Any) -> set[str]:
     """Logical ids a tree refers to through Ref, GetAtt or Fn::Sub."""
-    import re
-
     found: set[str] = set()
     if isinstance(node, list):
         for item in node:
@@ -99,17 +116,41 @@ def test_without_stream_nothing_refers_to_a_missing_resource(template: dict[str,
     assert not references(outputs) - known
 
 
-def test_with_stream_chat_reads_it(template: dict[str, Any]) -> None:
-    """EnableStream=true: the mapping feeds the chat function, failures go to SQS."""
-    mapping = template["Resources"]["ChatStreamMapping"]["Properties"]
-    assert mapping["FunctionName"] == {"Ref": "ChatFunction"}
-    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["ChatStream", "Arn"]}
-    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert mapping["BisectBatchOnFunctionError"] is True
-    assert mapping["BatchSize"] == 100
-    assert mapping["MaximumBatchingWindowInSeconds"] == 1
-    assert mapping["MaximumRetryAttempts"] == 3
-    assert mapping["StartingPosition"] == "LATEST"
-    assert mapping["DestinationConfig"] == {
-        "OnFailure": {"Destination": {"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}}
-    }
+# --------------------------------------------------------------------- TopicRoot
+
+
+def _strings(node: Any) -> list[str]:
+    """Every string in a JSON tree (including Fn::Sub texts)."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, list):
+        return [s for item in node for s in _strings(item)]
+    if isinstance(node, dict):
+        return [s for key, value in node.items() for s in _strings(key) + _strings(value)]
+    return []
+
+
+def test_no_literal_topic_root(template: dict[str, Any]) -> None:
+    """'chat' is only TopicRoot's default: no topic, SQL or policy spells it out."""
+    texts = _strings(template["Resources"])
+    offenders = [s for s in texts if re.search(r"(^|[/' ])chat/", s)]
+    assert not offenders, offenders
+
+
+def test_every_topic_is_under_topic_root(resources: dict[str, Any]) -> None:
+    """FROM clauses, republish topics and iot:Publish resources start at TopicRoot."""
+    for name, rule in of_type(resources, "AWS::IoT::TopicRule").items():
+        payload = rule["Properties"]["TopicRulePayload"]
+        sql = payload["Sql"] if isinstance(payload["Sql"], str) else payload["Sql"]["Fn::Sub"]
+        (topic,) = re.findall(r"FROM '([^']*)'", sql)
+        if topic.startswith("$aws/events/"):
+            continue  # lifecycle events are account-wide by AWS's design
+        assert topic.startswith("${TopicRoot}/"), (name, topic)
+        for action in payload["Actions"]:
+            if "Republish" in action:
+                assert action["Republish"]["Topic"]["Fn::Sub"].startswith("${TopicRoot}/")
+    for name, role in of_type(resources, "AWS::IAM::Role").items():
+        for stmt in role_statements(role):
+            if "iot:Publish" in stmt["Action"]:
+                for res in stmt["Resource"]:
+                    assert ":topic/${TopicRoot}/" in res["Fn::Sub"], name

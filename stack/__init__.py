@@ -1,0 +1,23 @@
+"""The chat's CloudFormation stack in troposphere, one module per part.
+
+`make template` (``python build_template.py``) writes templates/chat.json from it.
+Where each resource is declared:
+
+    parameters.py    TopicRoot, MessageRetentionDays, EnableStream (+ StreamEnabled), JWT*
+    data.py          MessagesTable, ConnectionsTable, ChatStream, StreamFailureQueue,
+                     TokenSecret
+    functions.py     FUNCTIONS (typed): per function its CodeKey parameter, LogGroup,
+                     FunctionRole and Function; ArtifactsBucket; ChatStreamMapping
+    auth.py          ChatAuthorizer, TokenFunctionUrl and their invoke permissions
+    rules.py         one TopicRule (+ role) per iot_rules module; RuleErrors log and role
+    rule_actions.py  ACTIONS: each iot_rules action -> TopicRule property, role
+                     statement, resource permission
+    site.py          SiteBucket (+ policy), SiteDistribution, its function, OAC, headers
+    outputs.py       the outputs the deploy tool reads
+    build.py         assembles the parts, deletion policies, render, --check
+    iam.py, logs.py  building blocks: ARNs, statements, roles; log groups
+
+The parts refer to each other by logical id (``Ref("ChatFunction")``), as
+docs/internals.md names them. Importing the package needs lambdas/ on sys.path (the
+rules read chatlib.limits), as build_template.py and pytest arrange.
+"""

@@ -1,0 +1,64 @@
+"""Who may connect: the IoT custom authorizer, and the public URL handing out guest tokens.
+
+Browsers POST a name to the token function's URL, get a JWT, and connect with it; IoT
+Core calls the authorizer function on every connect (README, "Architecture").
+"""
+
+from __future__ import annotations
+
+from troposphere import GetAtt, Ref, Sub, Template, iot
+from troposphere import awslambda as lam
+
+
+def add_auth(t: Template) -> None:
+    """ChatAuthorizer and IoT's permission to call it; TokenFunctionUrl and its two
+    public permissions."""
+    t.add_resource(
+        iot.Authorizer(
+            "ChatAuthorizer",
+            AuthorizerName=Sub("${AWS::StackName}-authorizer"),
+            AuthorizerFunctionArn=GetAtt("AuthorizerFunction", "Arn"),
+            SigningDisabled=True,
+            Status="ACTIVE",
+            TokenKeyName="token",
+            EnableCachingForHttp=False,
+        )
+    )
+    t.add_resource(
+        lam.Permission(
+            "AuthorizerInvokePermission",
+            FunctionName=GetAtt("AuthorizerFunction", "Arn"),
+            Action="lambda:InvokeFunction",
+            Principal="iot.amazonaws.com",
+            SourceArn=GetAtt("ChatAuthorizer", "Arn"),
+            SourceAccount=Ref("AWS::AccountId"),
+        )
+    )
+    t.add_resource(
+        lam.Url(
+            "TokenFunctionUrl",
+            TargetFunctionArn=GetAtt("TokenFunction", "Arn"),
+            AuthType="NONE",
+            Cors=lam.Cors(AllowOrigins=["*"], AllowMethods=["POST"], AllowHeaders=["content-type"]),
+        )
+    )
+    # A public URL needs both: InvokeFunctionUrl, and (since AWS's 2025 change)
+    # InvokeFunction, here limited to calls that come through the URL.
+    t.add_resource(
+        lam.Permission(
+            "TokenUrlInvokeUrlPermission",
+            FunctionName=Ref("TokenFunction"),
+            Action="lambda:InvokeFunctionUrl",
+            Principal="*",
+            FunctionUrlAuthType="NONE",
+        )
+    )
+    t.add_resource(
+        lam.Permission(
+            "TokenUrlInvokeFunctionPermission",
+            FunctionName=Ref("TokenFunction"),
+            Action="lambda:InvokeFunction",
+            Principal="*",
+            InvokedViaFunctionUrl=True,
+        )
+    )

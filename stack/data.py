@@ -1,0 +1,94 @@
+"""What the chat keeps: the two tables, the stream and its failure queue, the signing key.
+
+Keys, index and TTL attribute are the ones docs/internals.md fixes and lambdas/chatlib
+reads and writes.
+"""
+
+from __future__ import annotations
+
+from troposphere import Sub, Template, kinesis, sqs
+from troposphere import dynamodb as ddb
+from troposphere import secretsmanager as sm
+
+from stack.parameters import STREAM_ENABLED
+
+# How long a failed stream batch waits in the queue for someone to look at it: 14 days,
+# the most SQS keeps a message.
+FAILURE_RETENTION_SECONDS = 14 * 24 * 3600
+
+
+def add_data(t: Template) -> None:
+    """MessagesTable, ConnectionsTable, ChatStream, StreamFailureQueue, TokenSecret."""
+    t.add_resource(
+        ddb.Table(
+            "MessagesTable",
+            TableName=Sub("${AWS::StackName}-messages"),
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                ddb.AttributeDefinition(AttributeName="room", AttributeType="S"),
+                ddb.AttributeDefinition(AttributeName="sk", AttributeType="S"),
+            ],
+            KeySchema=[
+                ddb.KeySchema(AttributeName="room", KeyType="HASH"),
+                ddb.KeySchema(AttributeName="sk", KeyType="RANGE"),
+            ],
+            TimeToLiveSpecification=ddb.TimeToLiveSpecification(
+                AttributeName="expiresAt", Enabled=True
+            ),
+        )
+    )
+    t.add_resource(
+        ddb.Table(
+            "ConnectionsTable",
+            TableName=Sub("${AWS::StackName}-connections"),
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                ddb.AttributeDefinition(AttributeName="clientId", AttributeType="S"),
+                ddb.AttributeDefinition(AttributeName="room", AttributeType="S"),
+            ],
+            KeySchema=[ddb.KeySchema(AttributeName="clientId", KeyType="HASH")],
+            GlobalSecondaryIndexes=[
+                ddb.GlobalSecondaryIndex(
+                    IndexName="room-index",
+                    KeySchema=[
+                        ddb.KeySchema(AttributeName="room", KeyType="HASH"),
+                        ddb.KeySchema(AttributeName="clientId", KeyType="RANGE"),
+                    ],
+                    Projection=ddb.Projection(ProjectionType="ALL"),
+                )
+            ],
+            TimeToLiveSpecification=ddb.TimeToLiveSpecification(
+                AttributeName="expiresAt", Enabled=True
+            ),
+        )
+    )
+    t.add_resource(
+        kinesis.Stream(
+            "ChatStream",
+            Condition=STREAM_ENABLED,
+            StreamModeDetails=kinesis.StreamModeDetails(StreamMode="ON_DEMAND"),
+            StreamEncryption=kinesis.StreamEncryption(
+                EncryptionType="KMS", KeyId="alias/aws/kinesis"
+            ),
+            RetentionPeriodHours=24,
+        )
+    )
+    t.add_resource(
+        sqs.Queue(
+            "StreamFailureQueue",
+            Condition=STREAM_ENABLED,
+            SqsManagedSseEnabled=True,
+            MessageRetentionPeriod=FAILURE_RETENTION_SECONDS,
+        )
+    )
+    # The secret string is the HS256 key; CloudFormation generates it, nobody sees it.
+    t.add_resource(
+        sm.Secret(
+            "TokenSecret",
+            Name=Sub("${AWS::StackName}/token-signing-key"),
+            Description="HS256 key signing the chat's guest tokens",
+            GenerateSecretString=sm.GenerateSecretString(
+                PasswordLength=64, ExcludePunctuation=True
+            ),
+        )
+    )

@@ -1,0 +1,227 @@
+"""The four Lambda functions: code location, log group, role and function for each.
+
+``FUNCTIONS`` is the one list of functions; everything a function owns is derived from
+its entry, so adding a function is adding an entry (and its handler in lambdas/). The
+emulator and the deploy tool find functions in the template by type, never by a second
+list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from troposphere import GetAtt, If, Parameter, Ref, Sub, Template
+from troposphere import awslambda as lam
+
+from stack.iam import Statement, role, statement, topic_arn
+from stack.logs import log_group
+from stack.parameters import STREAM_ENABLED
+
+RUNTIME = "python3.12"
+ARCHITECTURE = "arm64"
+# Where a function's code and dependencies come from: `make deploy` packages from it,
+# the emulator imports the handler from it.
+BUILD_METADATA = {"Build": {"Source": "lambdas", "Requirements": "lambdas/requirements.txt"}}
+
+
+@dataclass(frozen=True)
+class Function:
+    """One Lambda function, as data.
+
+    ``name`` prefixes every logical id the function owns (``ChatFunction``,
+    ``ChatFunctionRole``, ``ChatLogGroup``, the ``ChatCodeKey`` parameter); ``short``
+    names it at run time (``<stack>-chat``, its log group, POWERTOOLS_SERVICE_NAME).
+    """
+
+    name: str
+    short: str
+    handler: str
+    memory_mb: int
+    timeout_seconds: int
+    # Besides TOPIC_ROOT, LOG_LEVEL and POWERTOOLS_SERVICE_NAME, which every function gets.
+    environment: Mapping[str, Any]
+    # Least privilege besides writing its own log group: statements, or Fn::If of one.
+    statements: tuple[Statement | If, ...]
+
+    @property
+    def logical_id(self) -> str:
+        """The AWS::Lambda::Function, e.g. ``ChatFunction``."""
+        return f"{self.name}Function"
+
+    @property
+    def role_id(self) -> str:
+        """Its execution role, e.g. ``ChatFunctionRole``."""
+        return f"{self.name}FunctionRole"
+
+    @property
+    def log_group_id(self) -> str:
+        """Its log group, e.g. ``ChatLogGroup``."""
+        return f"{self.name}LogGroup"
+
+    @property
+    def code_key(self) -> str:
+        """The parameter holding its zip's S3 key, e.g. ``ChatCodeKey``."""
+        return f"{self.name}CodeKey"
+
+
+# ------------------------------------------------------------- shared permissions
+
+TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+STREAM_READ_ACTIONS = [
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+]
+READ_TOKEN_SECRET = statement(["secretsmanager:GetSecretValue"], [Ref("TokenSecret")])
+# Query on room-index needs the index ARNs besides the table's.
+CONNECTIONS_RW = statement(
+    TABLE_ACTIONS,
+    [GetAtt("ConnectionsTable", "Arn"), Sub("${ConnectionsTable.Arn}/index/*")],
+)
+
+# Who issues guest tokens and who accepts them: the token function signs, the
+# authorizer verifies, both with this stack's key, issuer and audience.
+GUEST_TOKENS = {
+    "TOKEN_SECRET_ARN": Ref("TokenSecret"),
+    "GUEST_ISSUER": Sub("${AWS::StackName}/guest"),
+    "GUEST_AUDIENCE": Sub("${AWS::StackName}/iot"),
+}
+
+
+def when_streaming(stmt: Statement) -> If:
+    """A statement that exists only with EnableStream=true."""
+    return If(STREAM_ENABLED, stmt, Ref("AWS::NoValue"))
+
+
+# ---------------------------------------------------------------------- the list
+
+FUNCTIONS: tuple[Function, ...] = (
+    Function(
+        name="Authorizer",
+        short="authorizer",
+        handler="authorizer.handler",
+        memory_mb=256,
+        timeout_seconds=5,
+        environment={
+            **GUEST_TOKENS,
+            "JWKS_URL": Ref("JwksUrl"),
+            "JWT_ISSUER": Ref("JwtIssuer"),
+            "JWT_AUDIENCE": Ref("JwtAudience"),
+        },
+        statements=(READ_TOKEN_SECRET,),
+    ),
+    Function(
+        name="Token",
+        short="token",
+        handler="guest_token.handler",
+        memory_mb=256,
+        timeout_seconds=5,
+        environment={**GUEST_TOKENS, "TOKEN_LIFETIME_SECONDS": "3600"},
+        statements=(READ_TOKEN_SECRET,),
+    ),
+    Function(
+        name="Chat",
+        short="chat",
+        handler="chat.handler",
+        memory_mb=512,
+        timeout_seconds=30,
+        environment={
+            "MESSAGES_TABLE": Ref("MessagesTable"),
+            "CONNECTIONS_TABLE": Ref("ConnectionsTable"),
+            "MESSAGE_RETENTION_DAYS": Ref("MessageRetentionDays"),
+        },
+        statements=(
+            # DeleteItem: a stream message stored but not published is unstored again,
+            # so the retried record goes through whole.
+            statement([*TABLE_ACTIONS, "dynamodb:DeleteItem"], [GetAtt("MessagesTable", "Arn")]),
+            CONNECTIONS_RW,
+            statement(["iot:Publish"], [topic_arn("{root}/in/*"), topic_arn("{root}/pub/*")]),
+            when_streaming(statement(STREAM_READ_ACTIONS, [GetAtt("ChatStream", "Arn")])),
+            when_streaming(statement(["sqs:SendMessage"], [GetAtt("StreamFailureQueue", "Arn")])),
+        ),
+    ),
+    Function(
+        name="Presence",
+        short="presence",
+        handler="presence.handler",
+        memory_mb=256,
+        timeout_seconds=15,
+        environment={"CONNECTIONS_TABLE": Ref("ConnectionsTable")},
+        statements=(CONNECTIONS_RW, statement(["iot:Publish"], [topic_arn("{root}/pub/*")])),
+    ),
+)
+
+
+# -------------------------------------------------------------------- resources
+
+
+def add_functions(t: Template) -> None:
+    """Code parameters, then per function its log group, role and function; then the
+    stream's event source mapping into the chat function."""
+    t.add_parameter(
+        Parameter("ArtifactsBucket", Type="String", Description="Bucket holding the function zips")
+    )
+    for f in FUNCTIONS:
+        add_function(t, f)
+    t.add_resource(
+        lam.EventSourceMapping(
+            "ChatStreamMapping",
+            Condition=STREAM_ENABLED,
+            EventSourceArn=GetAtt("ChatStream", "Arn"),
+            FunctionName=Ref("ChatFunction"),
+            BatchSize=100,
+            MaximumBatchingWindowInSeconds=1,
+            BisectBatchOnFunctionError=True,
+            FunctionResponseTypes=["ReportBatchItemFailures"],
+            MaximumRetryAttempts=3,
+            StartingPosition="LATEST",
+            DestinationConfig=lam.DestinationConfig(
+                OnFailure=lam.OnFailure(Destination=GetAtt("StreamFailureQueue", "Arn"))
+            ),
+        )
+    )
+
+
+def add_function(t: Template, f: Function) -> None:
+    """One function with everything it owns."""
+    t.add_parameter(
+        Parameter(
+            f.code_key,
+            Type="String",
+            Description=f"S3 key of the {f.short} function zip (content hash)",
+        )
+    )
+    group = t.add_resource(log_group(f.log_group_id, f"/aws/lambda/${{AWS::StackName}}-{f.short}"))
+    # No logs:CreateLogGroup: the group above exists before the function runs.
+    write_logs = statement(["logs:CreateLogStream", "logs:PutLogEvents"], [GetAtt(group, "Arn")])
+    t.add_resource(
+        role(f.role_id, "lambda.amazonaws.com", f"{f.short}-function", [write_logs, *f.statements])
+    )
+    t.add_resource(
+        lam.Function(
+            f.logical_id,
+            FunctionName=Sub(f"${{AWS::StackName}}-{f.short}"),
+            Description=f"Serverless chat: {f.short}",
+            Runtime=RUNTIME,
+            Architectures=[ARCHITECTURE],
+            Handler=f.handler,
+            Code=lam.Code(S3Bucket=Ref("ArtifactsBucket"), S3Key=Ref(f.code_key)),
+            MemorySize=f.memory_mb,
+            Timeout=f.timeout_seconds,
+            Role=GetAtt(f.role_id, "Arn"),
+            Environment=lam.Environment(
+                Variables={
+                    "TOPIC_ROOT": Ref("TopicRoot"),
+                    "LOG_LEVEL": "INFO",
+                    "POWERTOOLS_SERVICE_NAME": f.short,
+                    **f.environment,
+                }
+            ),
+            Metadata=BUILD_METADATA,
+            DependsOn=[group.title],
+        )
+    )
