@@ -49,6 +49,13 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         metavar="KEY=VALUE",
         help="template parameter override, e.g. TopicRoot=dev (repeatable)",
     )
+    parser.add_argument(
+        "--no-iam",
+        dest="iam",
+        action="store_false",
+        help="do not enforce IAM: functions and rule actions may call anything "
+        "(by default every call made with a role's credentials is evaluated, as on AWS)",
+    )
     parser.add_argument("--room", default="lobby", help="room in the printed URL")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
     args = parser.parse_args(argv)
@@ -72,6 +79,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         aws_port=args.aws_port,
         stack_name=args.stack_name,
         parameters=dict(args.parameter),
+        iam=args.iam,
     )
     return settings, args.room
 
