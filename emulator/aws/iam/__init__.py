@@ -9,36 +9,37 @@
 
 The policy engine is the emulator's IoT one (``emulator.iot.policy``: PolicySet,
 Decision), so IAM and IoT policies are evaluated with the same semantics.
+
+Exports load lazily: moto's process imports the gate alone, not the emulator's side.
 """
 
-from emulator.aws.iam.access import AccessDenied, EmulatorIam, report
-from emulator.aws.iam.credentials import (
-    IOT,
-    LAMBDA,
-    CredentialIssuer,
-    RoleClients,
-    RoleCredentials,
-    RoleNotAssumable,
-    trusts,
-)
-from emulator.aws.iam.data_plane import data_plane_iam
-from emulator.aws.iam.lambda_permissions import Caller, LambdaPermission, LambdaPermissions
-from emulator.aws.iam.rules_target import IamActionTarget
+from __future__ import annotations
 
-__all__ = [
-    "IOT",
-    "LAMBDA",
-    "AccessDenied",
-    "Caller",
-    "CredentialIssuer",
-    "EmulatorIam",
-    "IamActionTarget",
-    "LambdaPermission",
-    "LambdaPermissions",
-    "RoleClients",
-    "RoleCredentials",
-    "RoleNotAssumable",
-    "data_plane_iam",
-    "report",
-    "trusts",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "AccessDenied": "emulator.aws.iam.access",
+    "EmulatorIam": "emulator.aws.iam.access",
+    "report": "emulator.aws.iam.access",
+    "IOT": "emulator.aws.iam.credentials",
+    "LAMBDA": "emulator.aws.iam.credentials",
+    "CredentialIssuer": "emulator.aws.iam.credentials",
+    "RoleClients": "emulator.aws.iam.credentials",
+    "RoleCredentials": "emulator.aws.iam.credentials",
+    "RoleNotAssumable": "emulator.aws.iam.credentials",
+    "trusts": "emulator.aws.iam.credentials",
+    "data_plane_iam": "emulator.aws.iam.data_plane",
+    "Caller": "emulator.aws.iam.lambda_permissions",
+    "LambdaPermission": "emulator.aws.iam.lambda_permissions",
+    "LambdaPermissions": "emulator.aws.iam.lambda_permissions",
+    "IamActionTarget": "emulator.aws.iam.rules_target",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'emulator.aws.iam' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -110,6 +110,7 @@ class CredentialIssuer:
         self._cache: dict[tuple[str, str, str], RoleCredentials] = {}
         self._issued: dict[str, RoleCredentials] = {}
         self._lock = threading.Lock()
+        self._loader = botocore.session.get_session().get_component("data_loader")
 
     def check(self, role_arn: str, service: str) -> None:
         """Raise RoleNotAssumable unless ``service`` may assume the role."""
@@ -171,6 +172,8 @@ class CredentialIssuer:
             }
 
         core = botocore.session.Session()
+        # One loader for every role's session: the service models are parsed once.
+        core.register_component("data_loader", self._loader)
         provider = _RoleProvider(metadata, refresh_before)
         core.register_component("credential_provider", CredentialResolver([provider]))
         return boto3.session.Session(botocore_session=core, region_name=region)
