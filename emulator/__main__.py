@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import signal
 import sys
 from pathlib import Path
 
+from emulator import logs
 from emulator.app import Emulator, Settings
 from emulator.template import TemplateError
 
@@ -61,16 +61,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
     args = parser.parse_args(argv)
     if not args.template.is_file():
         parser.error(f"template not found: {args.template} (run `make template`)")
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stdout,
-    )
     # amqtt narrates every state change at INFO; keep its warnings and errors.
-    quiet = max(logging.WARNING, logging.getLogger().level)
-    for noisy in ("transitions.core", "amqtt.broker", "amqtt.broker.plugins", "amqtt"):
-        logging.getLogger(noisy).setLevel(quiet)
+    logs.configure(
+        args.log_level,
+        sys.stdout,
+        ("transitions.core", "amqtt.broker", "amqtt.broker.plugins", "amqtt"),
+    )
     settings = Settings(
         template_path=args.template,
         host=args.host,

@@ -14,7 +14,6 @@ Unless ``--no-iam`` is given, requests made with role credentials pass the IAM g
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import threading
@@ -28,6 +27,8 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from werkzeug.serving import make_server
+
+from emulator import logs
 
 ADMIN_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
@@ -66,15 +67,8 @@ def main() -> None:
     parser.add_argument("--no-iam", action="store_true", help="do not evaluate role credentials")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args()
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stderr,
-    )
-    quiet = max(logging.WARNING, logging.getLogger().level)
-    for noisy in ("werkzeug", "botocore", "urllib3", "moto"):  # werkzeug: a line per request
-        logging.getLogger(noisy).setLevel(quiet)
+    # stdout carries only "ready" (the parent stops reading it); logs go to stderr.
+    logs.configure(args.log_level, sys.stderr, ("werkzeug", "botocore", "urllib3", "moto"))
     threading.Thread(target=_exit_at_eof, daemon=True).start()
     app: Any = DomainDispatcherApplication(create_backend_app)
     if not args.no_iam:

@@ -22,11 +22,11 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-import boto3
 import jwt
 import pytest
 
 from tests.support.chat import (
+    chat_client,
     guest_claims,
     is_message,
     signing_key,
@@ -191,10 +191,7 @@ def client(emulator: EmulatorProcess, name: str, room: str, *, minted: bool = Fa
     else:
         issued = emulator.guest_token(name)
         token, prefix = issued["token"], issued["clientIdPrefix"]
-    authorizer = emulator.config()["authorizer"]
-    made = ChatClient("127.0.0.1", emulator.mqtt_port, token, authorizer, new_client_id(prefix))
-    assert made.connect() == "Success"
-    made.subscribe(f"chat/in/{made.client_id}", f"chat/pub/{room}")
+    made = chat_client(emulator, token, prefix, room)
     # Joins wait for the presence function to record the connect: a connect recorded
     # after a join is the chat's own race, not what these tests are about.
     log_line(emulator, "[local-presence]", made.client_id, "connected")
@@ -357,13 +354,7 @@ def test_authorizer_role_needs_the_token_secret(emulator_for: Any) -> None:
         log_line(emulator, "[local-authorizer]", DENIED, "secretsmanager:GetSecretValue")
         # Nothing else: the rules and their roles still store what reaches a room.
         room = unique_room()
-        iot = boto3.client(
-            "iot-data",
-            endpoint_url=emulator.base_url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        iot = emulator.data_plane()
         message = {"type": "message", "room": room, "name": "Bot", "text": "stored"}
         iot.publish(
             topic=f"chat/pub/{room}",

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.support.emulator_process import EmulatorProcess
-from tests.support.mqtt_client import ChatClient
+from tests.support.mqtt_client import ChatClient, new_client_id
 
 
 def unique_room() -> str:
@@ -68,3 +68,20 @@ def wait_roster(client: ChatClient, names: list[str], timeout: float = 10) -> No
         if time.monotonic() > deadline:
             raise AssertionError(f"roster {roster(client)} != {sorted(names)}")
         time.sleep(0.05)
+
+
+def chat_client(
+    emulator: EmulatorProcess, token: str, prefix: str, room: str | None = None
+) -> ChatClient:
+    """A client connected over TCP with ``token``, subscribed to its replies and ``room``."""
+    client = ChatClient(
+        "127.0.0.1",
+        emulator.mqtt_port,
+        token,
+        emulator.config()["authorizer"],
+        new_client_id(prefix),
+    )
+    assert client.connect() == "Success"
+    if room is not None:
+        client.subscribe(f"chat/in/{client.client_id}", f"chat/pub/{room}")
+    return client

@@ -15,8 +15,7 @@ Exports load lazily: moto's process imports the gate alone, not the emulator's s
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from emulator.exports import lazy_exports
 
 _EXPORTS = {
     "AccessDenied": "emulator.aws.iam.access",
@@ -38,8 +37,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'emulator.aws.iam' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

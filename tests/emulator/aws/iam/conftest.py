@@ -25,16 +25,23 @@ from emulator.aws.iam.policies import RolePolicies
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 ADMIN = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-LAMBDA_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
+LAMBDA = "lambda.amazonaws.com"
+
+
+def create_role(iam: Any, statements: list[dict[str, Any]], service: str = LAMBDA) -> str:
+    """A new role that ``service`` may assume, with one inline policy; returns its ARN."""
+    name = f"role-{uuid.uuid4().hex[:8]}"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    if statements:
+        document = {"Version": "2012-10-17", "Statement": statements}
+        iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps(document))
+    return arn
 
 
 @dataclass
@@ -57,17 +64,9 @@ class Gate:
     def admin(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION, **ADMIN)
 
-    def role(self, statements: list[dict[str, Any]], trust: dict[str, Any] = LAMBDA_TRUST) -> str:
-        """A new role with one inline policy; returns its ARN."""
-        name = f"role-{uuid.uuid4().hex[:8]}"
-        iam = self.admin("iam")
-        arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"][
-            "Arn"
-        ]
-        if statements:
-            document = {"Version": "2012-10-17", "Statement": statements}
-            iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps(document))
-        return arn
+    def role(self, statements: list[dict[str, Any]]) -> str:
+        """A new Lambda role with one inline policy; returns its ARN."""
+        return create_role(self.admin("iam"), statements)
 
     def credentials(self, role_arn: str) -> dict[str, Any]:
         return self.admin("sts").assume_role(RoleArn=role_arn, RoleSessionName="test")[

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,23 +16,11 @@ from emulator.aws.iam import LAMBDA, EmulatorIam, data_plane_iam
 from emulator.http import create_app
 from emulator.iot.policy import IotArns
 from emulator.template import template_from_dict
-
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": LAMBDA}, "Action": "sts:AssumeRole"}
-    ],
-}
+from tests.emulator.aws.iam.conftest import create_role
 
 
 def role_with(aws: AwsServices, statements: list[dict[str, Any]]) -> str:
-    name = f"fn-{uuid.uuid4().hex[:8]}"
-    iam = aws.client("iam")
-    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
-    if statements:
-        document = {"Version": "2012-10-17", "Statement": statements}
-        iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps(document))
-    return arn
+    return create_role(aws.client("iam"), statements, LAMBDA)
 
 
 class Broker:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import uuid
 from typing import Any
 
 import pytest
@@ -13,24 +11,13 @@ from emulator.aws.iam import IOT, LAMBDA, EmulatorIam, IamActionTarget
 from emulator.iot.policy import IotArns
 from emulator.rules.target import ServiceError
 from emulator.template import template_from_dict
+from tests.emulator.aws.iam.conftest import create_role
 
 FN = "arn:aws:lambda:us-east-1:123456789012:function:f"
 
 
 def role_trusting(aws: AwsServices, service: str, statements: list[dict[str, Any]]) -> str:
-    name = f"rule-{uuid.uuid4().hex[:8]}"
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    iam = aws.client("iam")
-    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    if statements:
-        document = {"Version": "2012-10-17", "Statement": statements}
-        iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps(document))
-    return arn
+    return create_role(aws.client("iam"), statements, service)
 
 
 def target(
