@@ -98,11 +98,10 @@ def _check_action_roles(iam: EmulatorIam, engine: RulesEngine) -> None:
     """A rule action whose role IoT cannot assume fails each time it runs: say so now."""
     for rule in engine.compiled:
         for action in (*rule.actions, rule.error_action):
-            role = getattr(action, "role_arn", None)
-            if role is None:
+            if action is None or action.role_arn is None:
                 continue
             try:
-                iam.issuer.check(role, IOT)
+                iam.issuer.check(action.role_arn, IOT)
             except RoleNotAssumable as exc:
                 log.warning("rule %s: %s; the action will fail", rule.name, exc)
 

@@ -41,6 +41,9 @@ class EmulatorIam:
         self, role_arn: str, service: str, name: str, min_remaining: float
     ) -> RoleCredentials:
         """Credentials of a role as ``service`` obtains them (RoleNotAssumable if it cannot)."""
+        found = self.issuer.cached(role_arn, service, name, min_remaining)
+        if found is not None:  # the common case: no thread, no call to STS
+            return found
         return await asyncio.to_thread(self.issuer.issue, role_arn, service, name, min_remaining)
 
     async def check_identity(

@@ -124,14 +124,20 @@ class CredentialIssuer:
                 f"does not allow {service} to call sts:AssumeRole"
             )
 
+    def cached(
+        self, role_arn: str, service: str, name: str, min_remaining: float = 0.0
+    ) -> RoleCredentials | None:
+        """The credentials already issued, if they have ``min_remaining`` seconds left."""
+        with self._lock:
+            found = self._cache.get((role_arn, service, name))
+        return found if found is not None and found.remaining() > min_remaining else None
+
     def issue(
         self, role_arn: str, service: str, name: str, min_remaining: float = 0.0
     ) -> RoleCredentials:
         """Credentials with at least ``min_remaining`` seconds left (blocking)."""
-        key = (role_arn, service, name)
-        with self._lock:
-            cached = self._cache.get(key)
-        if cached is not None and cached.remaining() > min_remaining:
+        cached = self.cached(role_arn, service, name, min_remaining)
+        if cached is not None:
             return cached
         self.check(role_arn, service)
         answer = self._client("sts").assume_role(
@@ -147,7 +153,7 @@ class CredentialIssuer:
             principal_arn=answer["AssumedRoleUser"]["Arn"],
         )
         with self._lock:
-            self._cache[key] = issued
+            self._cache[(role_arn, service, name)] = issued
             self._issued[issued.access_key_id] = issued
         return issued
 
