@@ -185,9 +185,8 @@ def token_response(emulator: EmulatorProcess, name: str) -> tuple[int, dict]:
 
 def client(emulator: EmulatorProcess, name: str, room: str, *, minted: bool = False) -> ChatClient:
     """A connected client subscribed to its reply topic and the room (not joined)."""
-    if minted:  # signed by the test with the template's key, not by the token function
-        claims = guest_claims(name=name)
-        token, prefix = jwt.encode(claims, signing_key(emulator), algorithm="HS256"), claims["sub"]
+    if minted:
+        token, prefix = minted_token(emulator, name)
     else:
         issued = emulator.guest_token(name)
         token, prefix = issued["token"], issued["clientIdPrefix"]
@@ -226,6 +225,33 @@ def original(payload: dict) -> dict:
 def only_failure(payload: dict) -> dict:
     (failure,) = payload["failures"]
     return failure
+
+
+def minted_token(emulator: EmulatorProcess, name: str) -> tuple[str, str]:
+    """A valid guest token and its client id prefix, signed by the test with the
+    template's key rather than issued by the token function."""
+    claims = guest_claims(name=name)
+    return jwt.encode(claims, signing_key(emulator), algorithm="HS256"), claims["sub"]
+
+
+def connect_minted(emulator: EmulatorProcess) -> str:
+    """The CONNACK a client gets with a valid token."""
+    token, prefix = minted_token(emulator, "Alice")
+    authorizer = emulator.config()["authorizer"]
+    attempt = ChatClient("127.0.0.1", emulator.mqtt_port, token, authorizer, new_client_id(prefix))
+    try:
+        return attempt.connect()
+    finally:
+        attempt.close()
+
+
+def assert_rooms_are_stored(emulator: EmulatorProcess) -> None:
+    """A message reaching a room (through the data plane) is stored by the store rule."""
+    room = unique_room()
+    message = {"type": "message", "room": room, "name": "Bot", "text": "stored"}
+    message |= {"id": "m-1", "ts": int(time.time() * 1000)}
+    emulator.data_plane().publish(topic=f"chat/pub/{room}", qos=1, payload=json.dumps(message))
+    assert [m["text"] for m in wait_stored(emulator, room, 1)] == ["stored"]
 
 
 # -- template variants ------------------------------------------------------------------
@@ -270,9 +296,16 @@ def _allow(actions: list[str], resource: Any) -> dict[str, Any]:
 
 
 def without_lambda_permissions() -> Template:
-    """No permission for the route rule to invoke the chat function, nor for its URL."""
-    template = without_resource(chat_template(), "RouteRuleInvokePermission")
-    return without_resource(template, "TokenUrlInvokeUrlPermission")
+    """No permission for IoT to invoke the authorizer or the route rule's function, nor
+    for anyone to call the token function's URL."""
+    template = chat_template()
+    for permission in (
+        "AuthorizerInvokePermission",
+        "RouteRuleInvokePermission",
+        "TokenUrlInvokeUrlPermission",
+    ):
+        template = without_resource(template, permission)
+    return template
 
 
 def without_any_role_policy() -> Template:
@@ -337,31 +370,11 @@ def test_authorizer_role_needs_the_token_secret(emulator_for: Any) -> None:
     with emulator_for(
         removed("AuthorizerFunctionRole", "secretsmanager:GetSecretValue")
     ) as emulator:
-        status, issued = token_response(emulator, "Alice")
-        assert status == 200, issued  # the token function's own role still reads the key
-        authorizer = emulator.config()["authorizer"]
-        refused = ChatClient(
-            "127.0.0.1",
-            emulator.mqtt_port,
-            issued["token"],
-            authorizer,
-            new_client_id(issued["clientIdPrefix"]),
-        )
-        try:
-            assert refused.connect() == "Not authorized"
-        finally:
-            refused.close()
+        status, _ = token_response(emulator, "Alice")
+        assert status == 200  # the token function's own role still reads the key
+        assert connect_minted(emulator) == "Not authorized"
         log_line(emulator, "[local-authorizer]", DENIED, "secretsmanager:GetSecretValue")
-        # Nothing else: the rules and their roles still store what reaches a room.
-        room = unique_room()
-        iot = emulator.data_plane()
-        message = {"type": "message", "room": room, "name": "Bot", "text": "stored"}
-        iot.publish(
-            topic=f"chat/pub/{room}",
-            qos=1,
-            payload=json.dumps({**message, "id": "m-1", "ts": int(time.time() * 1000)}),
-        )
-        assert [m["text"] for m in wait_stored(emulator, room, 1)] == ["stored"]
+        assert_rooms_are_stored(emulator)  # nothing else: the rules and their roles work
 
 
 def test_token_role_needs_the_token_secret(emulator_for: Any) -> None:
@@ -497,27 +510,29 @@ def test_rule_errors_role_needs_put_log_events(emulator_for: Any) -> None:
 
 
 def test_lambda_permissions_are_checked(emulator_for: Any) -> None:
-    """Without its permission the route rule cannot invoke the chat function, and the
-    function URL answers 403; both are the functions' resource-based policies."""
+    """The functions' resource-based policies: without its permission the function URL
+    answers 403, and IoT can invoke neither the authorizer (the CONNECT is refused) nor
+    the route rule's function (the rule's error action runs)."""
     with emulator_for(without_lambda_permissions()) as emulator:
         assert token_response(emulator, "Alice") == (403, {"Message": "Forbidden"})
-        room = unique_room()
-        alice = client(emulator, "Alice", room, minted=True)
-        try:
-            alice.publish("chat/out", {"type": "join", "room": room, "name": "Alice"})
-            (payload,) = error_payloads(emulator, "local_route")
-            failure = only_failure(payload)
-            assert failure["failedAction"] == "LambdaAction"
-            assert failure["failedResource"].endswith(":function:local-chat")
-            assert (
-                "iot.amazonaws.com is not authorized to perform: lambda:InvokeFunction"
-                in (failure["errorMessage"])
-            )
-            say(alice, room, "still delivered")
-            alice.wait_for(is_message("still delivered"))
-            assert [m["text"] for m in wait_stored(emulator, room, 1)] == ["still delivered"]
-        finally:
-            alice.close()
+        assert connect_minted(emulator) == "Not authorized"
+        denied = log_line(emulator, "IAM denied", "function:local-authorizer")
+        assert "User: iot.amazonaws.com is not authorized to perform: lambda:InvokeFunction" in (
+            denied
+        )
+        room = unique_room()  # no client can connect: the data plane feeds the route rule
+        join = {"type": "join", "room": room, "name": "Alice"}
+        emulator.data_plane().publish(topic="chat/out", qos=1, payload=json.dumps(join))
+        (payload,) = error_payloads(emulator, "local_route")
+        failure = only_failure(payload)
+        assert failure["failedAction"] == "LambdaAction"
+        assert failure["failedResource"].endswith(":function:local-chat")
+        assert f"{DENIED}; Request ID" in failure["errorMessage"]
+        assert (
+            "because no resource-based policy allows the lambda:InvokeFunction action"
+            in (failure["errorMessage"])
+        )
+        assert_rooms_are_stored(emulator)
 
 
 def test_no_iam_runs_roles_without_permissions(emulator_for: Any) -> None:
