@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import signal
 import sys
 from pathlib import Path
 
+from emulator import logs
 from emulator.app import Emulator, Settings
 from emulator.template import TemplateError
 
@@ -49,21 +49,24 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         metavar="KEY=VALUE",
         help="template parameter override, e.g. TopicRoot=dev (repeatable)",
     )
+    parser.add_argument(
+        "--no-iam",
+        dest="iam",
+        action="store_false",
+        help="do not enforce IAM: functions and rule actions may call anything "
+        "(by default every call made with a role's credentials is evaluated, as on AWS)",
+    )
     parser.add_argument("--room", default="lobby", help="room in the printed URL")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
     args = parser.parse_args(argv)
     if not args.template.is_file():
         parser.error(f"template not found: {args.template} (run `make template`)")
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stdout,
-    )
     # amqtt narrates every state change at INFO; keep its warnings and errors.
-    quiet = max(logging.WARNING, logging.getLogger().level)
-    for noisy in ("transitions.core", "amqtt.broker", "amqtt.broker.plugins", "amqtt"):
-        logging.getLogger(noisy).setLevel(quiet)
+    logs.configure(
+        args.log_level,
+        sys.stdout,
+        ("transitions.core", "amqtt.broker", "amqtt.broker.plugins", "amqtt"),
+    )
     settings = Settings(
         template_path=args.template,
         host=args.host,
@@ -72,6 +75,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         aws_port=args.aws_port,
         stack_name=args.stack_name,
         parameters=dict(args.parameter),
+        iam=args.iam,
     )
     return settings, args.room
 

@@ -2,6 +2,8 @@
 
 Nothing here knows the chat: every function, rule, table and the authorizer come from
 the template, so a change to the stack/ package is all it takes to change what runs.
+With IAM on (the default), functions, rule actions and event source mappings act as
+their roles, and the template's Lambda permissions are checked (emulator.aws.iam).
 """
 
 from __future__ import annotations
@@ -15,12 +17,32 @@ from typing import Any
 from aiohttp import web
 
 from emulator.aws import AwsServices
+from emulator.aws.iam import (
+    IOT,
+    LAMBDA,
+    AccessDenied,
+    Caller,
+    EmulatorIam,
+    IamActionTarget,
+    RoleNotAssumable,
+    data_plane_iam,
+)
+from emulator.aws.iam import report as iam_report
+from emulator.aws.provision import uses_aws_managed_policies
 from emulator.http import create_app
 from emulator.iot import IotBroker
 from emulator.iot import MessageContext as BrokerContext
+from emulator.iot.policy import IotArns
 from emulator.kinesis import EventSourceMappings, mappings_from_template
-from emulator.lambda_runtime import LambdaRuntime, functions_from_template
-from emulator.rules import BotoClients, CallbackTarget, MessageContext, Rule, RulesEngine
+from emulator.lambda_runtime import FunctionConfig, LambdaRuntime, functions_from_template
+from emulator.rules import (
+    ActionTarget,
+    BotoClients,
+    CallbackTarget,
+    MessageContext,
+    Rule,
+    RulesEngine,
+)
 from emulator.template import Resource, Template, TemplateError, load_template
 
 log = logging.getLogger("emulator")
@@ -42,6 +64,7 @@ class Settings:
     account_id: str = "123456789012"
     parameters: dict[str, str] = field(default_factory=dict)
     web_root: Path = ROOT / "web"
+    iam: bool = True  # evaluate every role's permissions, as AWS does
 
 
 def _single(template: Template, type_: str) -> Resource:
@@ -50,6 +73,37 @@ def _single(template: Template, type_: str) -> Resource:
     if len(found) != 1:
         raise TemplateError(f"the template must declare exactly one {type_}, found {len(found)}")
     return found[0]
+
+
+# A function URL refused by its resource-based policy, as Lambda answers it.
+FORBIDDEN: dict[str, Any] = {
+    "statusCode": 403,
+    "headers": {"Content-Type": "application/json"},
+    "body": '{"Message":"Forbidden"}',
+}
+
+
+def _check_function_roles(iam: EmulatorIam, functions: list[FunctionConfig]) -> None:
+    """Every function's role must exist and trust Lambda, or CreateFunction would fail."""
+    for function in functions:
+        try:
+            iam.issuer.check(function.role_arn, LAMBDA)
+        except RoleNotAssumable as exc:
+            raise TemplateError(
+                f"{function.logical_id}: {exc} (CloudFormation's CreateFunction fails the same way)"
+            ) from None
+
+
+def _check_action_roles(iam: EmulatorIam, engine: RulesEngine) -> None:
+    """A rule action whose role IoT cannot assume fails each time it runs: say so now."""
+    for rule in engine.compiled:
+        for action in (*rule.actions, rule.error_action):
+            if action is None or action.role_arn is None:
+                continue
+            try:
+                iam.issuer.check(action.role_arn, IOT)
+            except RoleNotAssumable as exc:
+                log.warning("rule %s: %s; the action will fail", rule.name, exc)
 
 
 def _rules_context(ctx: BrokerContext | None) -> MessageContext | None:
@@ -81,7 +135,8 @@ class Emulator:
         self.runtime: LambdaRuntime | None = None
         self.engine: RulesEngine | None = None
         self.broker: IotBroker | None = None
-        self.mappings: EventSourceMappings | None = None
+        self.iam: EmulatorIam | None = None
+        self.mappings: list[EventSourceMappings] = []
         self._runner: web.AppRunner | None = None
 
     @property
@@ -102,29 +157,51 @@ class Emulator:
 
     async def _start(self) -> None:
         s = self.settings
+        enforced = "enforced" if s.iam else "not enforced (--no-iam)"
+        how = {"AWS::IAM::Role": f"moto IAM, {enforced}", "AWS::Lambda::Permission": enforced}
         log.info(
-            "template %s, stack %r:\n%s", s.template_path, s.stack_name, self.template.report()
+            "template %s, stack %r:\n%s", s.template_path, s.stack_name, self.template.report(how)
         )
 
-        log.info("starting moto (DynamoDB, Kinesis, Secrets Manager, SQS, Logs)")
+        log.info("starting moto (DynamoDB, Kinesis, Secrets Manager, SQS, Logs, STS, IAM)")
         self.aws = await asyncio.to_thread(
             AwsServices(
-                region=s.region, account_id=s.account_id, host=s.host, port=s.aws_port
+                region=s.region,
+                account_id=s.account_id,
+                host=s.host,
+                port=s.aws_port,
+                iam=s.iam,
+                aws_managed_policies=uses_aws_managed_policies(self.template),
             ).start
         )
         provisioned = await asyncio.to_thread(self.aws.provision, self.template)
         for type_, names in provisioned.created.items():
             log.info("created %s: %s", type_, ", ".join(names))
 
+        functions = functions_from_template(self.template, ROOT)
+        iam = self.iam = EmulatorIam(self.aws, self.template) if s.iam else None
+        if iam is not None:
+            await asyncio.to_thread(_check_function_roles, iam, functions)
+        roles = len(list(self.template.resources(type="AWS::IAM::Role")))
+        log.info("%s", iam_report(iam is not None, roles))
+
         env = {**self.aws.env(), "AWS_ENDPOINT_URL_IOT_DATA_PLANE": self.base_url}
-        self.runtime = LambdaRuntime(functions_from_template(self.template, ROOT), extra_env=env)
+        self.runtime = LambdaRuntime(
+            functions, extra_env=env, credentials=self._function_credentials()
+        )
         warming = asyncio.create_task(self.runtime.prewarm())
 
         authorizer = _single(self.template, "AWS::IoT::Authorizer")
         authorizer_arn = str(authorizer.properties["AuthorizerFunctionArn"])
         runtime = self.runtime
+        # IoT invokes the authorizer as iot.amazonaws.com, on the authorizer's behalf.
+        authorizer_caller = Caller(IOT, source_arn=authorizer.arn, source_account=s.account_id)
 
         async def invoke_authorizer(event: dict[str, Any]) -> Any:
+            if iam is not None:
+                iam.check_invoke(
+                    runtime.resolve(authorizer_arn).arn, "lambda:InvokeFunction", authorizer_caller
+                )
             return await runtime.invoke(authorizer_arn, event)
 
         rules = [
@@ -141,15 +218,22 @@ class Emulator:
             account_id=s.account_id,
         )
         broker = self.broker
-        target = CallbackTarget(
-            publish=broker.publish,
-            invoke=runtime.invoke_async,
-            clients=BotoClients(self.aws.endpoint_url, s.region),
-        )
+        arns = IotArns(s.region, s.account_id)
+        target: ActionTarget
+        if iam is not None:
+            target = IamActionTarget(broker.publish, runtime.invoke_async, iam, arns)
+        else:
+            target = CallbackTarget(
+                publish=broker.publish,
+                invoke=runtime.invoke_async,
+                clients=BotoClients(self.aws.endpoint_url, s.region),
+            )
         self.engine = RulesEngine(rules, target, s.account_id, s.region)
         for warning in self.engine.warnings:
             log.warning("rules: %s", warning)
         engine = self.engine
+        if iam is not None:
+            await asyncio.to_thread(_check_action_roles, iam, engine)
 
         def on_publish(topic: str, payload: bytes, ctx: BrokerContext | None) -> None:
             engine.dispatch(topic, payload, _rules_context(ctx))
@@ -159,8 +243,19 @@ class Emulator:
 
         token_url = _single(self.template, "AWS::Lambda::Url")
         token_arn = str(token_url.properties["TargetFunctionArn"])
+        auth_type = str(token_url.properties.get("AuthType", "NONE"))
+        if iam is not None and auth_type != "NONE":
+            log.warning("function URL AuthType %s: callers are not authenticated here", auth_type)
+        url_caller = Caller("*", url_auth_type=auth_type)
 
         async def invoke_token(event: dict[str, Any]) -> Any:
+            if iam is not None and auth_type == "NONE":
+                function = runtime.resolve(token_arn).arn
+                try:
+                    iam.check_invoke(function, "lambda:InvokeFunctionUrl", url_caller)
+                    iam.check_invoke(function, "lambda:InvokeFunction", url_caller)
+                except AccessDenied:
+                    return FORBIDDEN
             return await runtime.invoke(token_arn, event)
 
         app = create_app(
@@ -170,15 +265,18 @@ class Emulator:
             authorizer_name=str(authorizer.properties["AuthorizerName"]),
             topic_root=self.topic_root,
         )
+        if iam is not None:
+            app.middlewares.append(data_plane_iam(iam, arns))
         # access_log off: the /mqtt URL carries the guest token in its query string.
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         await web.TCPSite(self._runner, s.host, s.port).start()
 
-        self.mappings = EventSourceMappings(
-            mappings_from_template(self.template), self.aws.client, runtime.invoke
-        )
-        await self.mappings.start()
+        self.mappings = [
+            EventSourceMappings([config], self._mapping_clients(config.function), runtime.invoke)
+            for config in mappings_from_template(self.template)
+        ]
+        await asyncio.gather(*(m.start() for m in self.mappings))
         await warming
         log.info(
             "MQTT: ws://%s:%d/mqtt and tcp://%s:%d; AWS APIs (moto): %s",
@@ -189,10 +287,28 @@ class Emulator:
             self.aws.endpoint_url,
         )
 
+    def _function_credentials(self) -> Any:
+        """The runtime's source of execution-role credentials (None without IAM)."""
+        iam = self.iam
+        if iam is None:
+            return None
+
+        async def credentials(function: FunctionConfig, min_remaining: float) -> Any:
+            return await iam.credentials(function.role_arn, LAMBDA, function.name, min_remaining)
+
+        return credentials
+
+    def _mapping_clients(self, function: str) -> Any:
+        """Clients an event source mapping polls with: Lambda uses the function's role."""
+        assert self.aws is not None and self.runtime is not None
+        if self.iam is None:
+            return self.aws.client
+        config = self.runtime.resolve(function)
+        return self.iam.client_factory(config.role_arn, LAMBDA, config.name)
+
     async def stop(self) -> None:
         """Stop accepting work first, then drain, then release processes and ports."""
-        if self.mappings is not None:
-            await self.mappings.close()
+        await asyncio.gather(*(m.close() for m in self.mappings))
         if self.broker is not None:
             await self.broker.stop()
         if self._runner is not None:
@@ -203,4 +319,5 @@ class Emulator:
             await self.runtime.close()
         if self.aws is not None:
             await asyncio.to_thread(self.aws.stop)
-        self.mappings = self.broker = self._runner = self.engine = self.runtime = self.aws = None
+        self.mappings = []
+        self.broker = self._runner = self.engine = self.runtime = self.aws = self.iam = None

@@ -1,8 +1,8 @@
 """Create in moto what the template declares, translating CloudFormation properties.
 
 Property names mostly match the API shapes; the differences (TTL, stream mode, SQS
-attributes, secret generation) are spelled out here so a template change shows up
-as a clear failure rather than a silently different table.
+attributes, secret generation, role policies) are spelled out here so a template
+change shows up as a clear failure rather than a silently different table.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ log = logging.getLogger("emulator.aws")
 ClientFactory = Callable[[str], Any]
 
 _PROVISIONED_TYPES = (
+    "AWS::IAM::Role",
     "AWS::DynamoDB::Table",
     "AWS::Kinesis::Stream",
     "AWS::SecretsManager::Secret",
@@ -156,7 +157,51 @@ def create_log_group(logs: Any, resource: Resource) -> None:
         logs.put_retention_policy(logGroupName=resource.physical_id, retentionInDays=int(days))
 
 
+def _document(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def create_role(iam: Any, resource: Resource) -> None:
+    """CreateRole with its trust policy, then its inline and managed policies.
+
+    CloudFormation's AWS::IAM::Role: Policies become PutRolePolicy, ManagedPolicyArns
+    AttachRolePolicy. A permissions boundary is not evaluated: the role may do more here
+    than on AWS, which the log says.
+    """
+    props = resource.properties
+    if props.get("PermissionsBoundary"):
+        log.warning("%s: its PermissionsBoundary is not evaluated", resource.logical_id)
+    request: dict[str, Any] = {
+        "RoleName": resource.physical_id,
+        "AssumeRolePolicyDocument": _document(props["AssumeRolePolicyDocument"]),
+    }
+    for key in ("Path", "Description", "Tags"):
+        if props.get(key):
+            request[key] = props[key]
+    if props.get("MaxSessionDuration"):
+        request["MaxSessionDuration"] = int(props["MaxSessionDuration"])
+    iam.create_role(**request)
+    for policy in props.get("Policies") or []:
+        iam.put_role_policy(
+            RoleName=resource.physical_id,
+            PolicyName=policy["PolicyName"],
+            PolicyDocument=_document(policy["PolicyDocument"]),
+        )
+    for arn in props.get("ManagedPolicyArns") or []:
+        iam.attach_role_policy(RoleName=resource.physical_id, PolicyArn=arn)
+
+
+def uses_aws_managed_policies(template: Template) -> bool:
+    """Whether a role attaches an AWS managed policy (moto loads those only on request)."""
+    return any(
+        ":iam::aws:policy/" in str(arn)
+        for role in template.resources(type="AWS::IAM::Role")
+        for arn in role.properties.get("ManagedPolicyArns") or []
+    )
+
+
 _CREATORS: dict[str, tuple[str, Callable[[Any, Resource], None]]] = {
+    "AWS::IAM::Role": ("iam", create_role),
     "AWS::DynamoDB::Table": ("dynamodb", create_table),
     "AWS::Kinesis::Stream": ("kinesis", create_stream),
     "AWS::SecretsManager::Secret": ("secretsmanager", create_secret),
@@ -166,7 +211,7 @@ _CREATORS: dict[str, tuple[str, Callable[[Any, Resource], None]]] = {
 
 
 def provision(template: Template, client: ClientFactory) -> Provisioned:
-    """Create every table, stream, secret, queue and log group the template declares."""
+    """Create every role, table, stream, secret, queue and log group the template declares."""
     done = Provisioned()
     for resource_type in _PROVISIONED_TYPES:
         service, create = _CREATORS[resource_type]

@@ -2,12 +2,14 @@
 
 moto runs in a child process (emulator.aws.moto_process) and is reached over HTTP, so
 the emulator, its Lambda workers and tests all see the same state through the standard
-AWS_ENDPOINT_URL_<SERVICE> variables, without any emulator branch in code.
+AWS_ENDPOINT_URL_<SERVICE> variables, without any emulator branch in code. With ``iam``
+on (the default) requests made with role credentials pass IAM there first.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -45,11 +47,16 @@ class AwsServices:
         account_id: str = DEFAULT_ACCOUNT_ID,
         host: str = "127.0.0.1",
         port: int = 0,
+        *,
+        iam: bool = True,
+        aws_managed_policies: bool = False,
     ) -> None:
         self.region = region
         self.account_id = account_id
+        self.iam = iam
         self._host = host
         self._port = port
+        self._aws_managed_policies = aws_managed_policies
         self._server: subprocess.Popen[str] | None = None
         self._session: boto3.session.Session | None = None
         self._clients: dict[str, Any] = {}
@@ -62,18 +69,29 @@ class AwsServices:
         if self._server is not None:
             return self
         port = self._port or _free_port(self._host)
+        command = [
+            sys.executable,
+            "-m",
+            "emulator.aws.moto_process",
+            "--host",
+            self._host,
+            "--port",
+            str(port),
+            "--account-id",
+            self.account_id,
+            "--log-level",
+            logging.getLevelName(logging.getLogger().getEffectiveLevel()),
+        ]
+        if not self.iam:
+            command.append("--no-iam")
+        env = dict(os.environ)
+        if self._aws_managed_policies:
+            env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"  # moto's setting, off by default
         server = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-            [
-                sys.executable,
-                "-m",
-                "emulator.aws.moto_process",
-                "--host",
-                self._host,
-                "--port",
-                str(port),
-            ],
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            env=env,
             text=True,
             start_new_session=True,  # Ctrl-C reaches the emulator, which stops moto
         )
@@ -100,6 +118,8 @@ class AwsServices:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+            if server.stdout is not None:
+                server.stdout.close()
         self._clients.clear()
         self.endpoint_url = ""
 
@@ -146,7 +166,7 @@ class AwsServices:
         return made
 
     def provision(self, template: Template) -> Provisioned:
-        """Create the template's tables, streams, secrets, queues and log groups."""
+        """Create the template's roles, tables, streams, secrets, queues and log groups."""
         return provision(template, self.client)
 
 

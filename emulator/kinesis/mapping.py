@@ -238,7 +238,8 @@ class KinesisEventSourceMapping:
         if ":sqs:" not in destination:
             log.warning("on-failure destination %s is not emulated: %s", destination, document)
             return
-        sqs = self._client("sqs")
-        account, name = destination.split(":")[4:6]
-        url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
-        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(document))
+        # Lambda sends to the destination by its ARN with sqs:SendMessage alone; the URL is
+        # built from the ARN, as looking it up (GetQueueUrl) would need another permission.
+        region, account, name = destination.split(":")[3:6]
+        url = f"https://sqs.{region}.amazonaws.com/{account}/{name}"
+        self._client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(document))

@@ -6,8 +6,7 @@ Exports are loaded lazily so that a worker process, which imports
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from emulator.exports import lazy_exports
 
 _EXPORTS = {
     "FunctionConfig": "emulator.lambda_runtime.config",
@@ -22,8 +21,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'emulator.lambda_runtime' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -40,11 +40,19 @@ class InitFailed(Exception):
         self.payload = payload
 
 
-def worker_environment(config: FunctionConfig, extra_env: dict[str, str]) -> dict[str, str]:
-    """Base < extra (endpoints, credentials) < function variables < Lambda's reserved ones."""
+def worker_environment(
+    config: FunctionConfig, extra_env: dict[str, str], credentials: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Base < extra (endpoints) < function variables < Lambda's reserved ones.
+
+    The execution role's credentials are among the reserved variables: a function's
+    own configuration cannot replace them ("Defined runtime environment variables",
+    https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html).
+    """
     env = {k: os.environ[k] for k in _BASE_ENV_KEYS if k in os.environ}
     env.update(extra_env)
     env.update(config.environment)
+    env.update(credentials or {})
     stream = time.strftime("%Y/%m/%d/", time.gmtime()) + "[$LATEST]" + uuid.uuid4().hex
     env.update(
         {
@@ -72,15 +80,26 @@ def worker_environment(config: FunctionConfig, extra_env: dict[str, str]) -> dic
 class WorkerProcess:
     """One warm sandbox for one function."""
 
-    def __init__(self, config: FunctionConfig, proc: asyncio.subprocess.Process) -> None:
+    def __init__(
+        self,
+        config: FunctionConfig,
+        proc: asyncio.subprocess.Process,
+        credentials_expire_at: float = float("inf"),
+    ) -> None:
         self.config = config
         self.proc = proc
+        self.credentials_expire_at = credentials_expire_at  # epoch seconds
         self._next_id = 0
         self._log_task = asyncio.create_task(self._forward_logs())
 
     @classmethod
     async def spawn(
-        cls, config: FunctionConfig, extra_env: dict[str, str], python: str = sys.executable
+        cls,
+        config: FunctionConfig,
+        extra_env: dict[str, str],
+        python: str = sys.executable,
+        credentials: dict[str, str] | None = None,
+        credentials_expire_at: float = float("inf"),
     ) -> WorkerProcess:
         """Start a worker and wait for its init phase (the handler import)."""
         proc = await asyncio.create_subprocess_exec(
@@ -91,13 +110,13 @@ class WorkerProcess:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             cwd=str(config.source_dir),
-            env=worker_environment(config, extra_env),
+            env=worker_environment(config, extra_env, credentials),
             limit=STREAM_LIMIT,
             # Out of the terminal's process group: Ctrl-C stops the emulator, which then
             # closes its workers in order (they also exit on stdin EOF if it dies).
             start_new_session=True,
         )
-        worker = cls(config, proc)
+        worker = cls(config, proc, credentials_expire_at)
         try:
             first = await asyncio.wait_for(worker._read_reply(), INIT_TIMEOUT)
         except BaseException:

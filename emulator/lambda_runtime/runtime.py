@@ -3,6 +3,12 @@
 Each function has a pool of worker processes bounded by its concurrency limit;
 invocations beyond it wait for a worker, as throttled async events would wait in
 Lambda's internal queue (synchronous callers are not rejected with 429 here).
+
+Given a credentials source, each worker starts with temporary credentials of the
+function's execution role in its environment, and is retired before they expire (so
+an invocation never runs on credentials that lapse before its timeout), as Lambda
+recycles its execution environments: "Understanding the Lambda execution environment
+lifecycle", https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html
 """
 
 from __future__ import annotations
@@ -12,8 +18,8 @@ import logging
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 from emulator.lambda_runtime import protocol
 from emulator.lambda_runtime.config import FunctionConfig
@@ -22,22 +28,65 @@ from emulator.lambda_runtime.process import InitFailed, WorkerDied, WorkerProces
 
 log = logging.getLogger("emulator.lambda")
 
+RENEW_BEFORE = 300.0  # seconds: a worker is retired this long (plus the timeout) before expiry
+
+
+class WorkerCredentials(Protocol):
+    """Temporary credentials of an execution role."""
+
+    expiration: float  # epoch seconds
+
+    def env(self) -> dict[str, str]:
+        """AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN."""
+        ...
+
+
+# (function, seconds they must stay valid at least) -> credentials of its role
+CredentialsSource = Callable[[FunctionConfig, float], Awaitable[WorkerCredentials]]
+
 
 class FunctionPool:
     """Warm workers of one function and the semaphore that caps its concurrency."""
 
-    def __init__(self, config: FunctionConfig, extra_env: dict[str, str], python: str) -> None:
+    def __init__(
+        self,
+        config: FunctionConfig,
+        extra_env: dict[str, str],
+        python: str,
+        credentials: CredentialsSource | None = None,
+        renew_before: float = RENEW_BEFORE,
+    ) -> None:
         self.config = config
         self._extra_env = extra_env
         self._python = python
+        self._credentials = credentials
+        self._renew_before = renew_before
         self._slots = asyncio.Semaphore(max(config.max_concurrency, 1))
         self._idle: list[WorkerProcess] = []
         self._all: set[WorkerProcess] = set()
         self.in_flight = 0
         self.peak_in_flight = 0
 
+    @property
+    def _credentials_life(self) -> float:
+        """How long a worker's credentials must still be valid when it takes an invocation."""
+        return self.config.timeout + self._renew_before
+
     async def _spawn(self) -> WorkerProcess:
-        worker = await WorkerProcess.spawn(self.config, self._extra_env, self._python)
+        env: dict[str, str] | None = None
+        expire_at = float("inf")
+        if self._credentials is not None:
+            try:
+                # Twice the life needed, so a fresh worker serves for a while.
+                got = await self._credentials(self.config, 2 * self._credentials_life)
+            except Exception as exc:
+                payload = {"errorType": type(exc).__name__, "errorMessage": str(exc)}
+                log.error("[%s] no credentials for its role: %s", self.config.name, exc)
+                raise FunctionError(self.config.name, payload) from None
+            env, expire_at = got.env(), got.expiration
+        worker = await WorkerProcess.spawn(
+            self.config, self._extra_env, self._python, env, expire_at
+        )
         self._all.add(worker)
         return worker
 
@@ -64,9 +113,13 @@ class FunctionPool:
     async def _take_worker(self) -> WorkerProcess:
         while self._idle:
             worker = self._idle.pop()
-            if worker.alive:
+            if not worker.alive:
+                self._all.discard(worker)
+            elif worker.credentials_expire_at - time.time() < self._credentials_life:
+                self._all.discard(worker)  # retire it before its credentials lapse
+                await worker.close()
+            else:
                 return worker
-            self._all.discard(worker)
         try:
             return await self._spawn()
         except InitFailed as exc:
@@ -141,6 +194,8 @@ class LambdaRuntime:
         extra_env: Mapping[str, str] | None = None,
         *,
         python: str = sys.executable,
+        credentials: CredentialsSource | None = None,
+        renew_before: float = RENEW_BEFORE,
     ) -> None:
         self._extra_env = dict(extra_env or {})
         self._pools: dict[str, FunctionPool] = {}
@@ -152,7 +207,9 @@ class LambdaRuntime:
             self._aliases.update({config.name: config.name, config.arn: config.name})
             if config.logical_id:
                 self._aliases[config.logical_id] = config.name
-            self._pools[config.name] = FunctionPool(config, self._extra_env, python)
+            self._pools[config.name] = FunctionPool(
+                config, self._extra_env, python, credentials, renew_before
+            )
 
     @property
     def functions(self) -> list[FunctionConfig]:

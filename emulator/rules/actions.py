@@ -1,9 +1,16 @@
 """Rule actions built from CloudFormation's TopicRulePayload shapes.
 
 Each action renders its substitution templates against the original message, sends
-the rule's output through the ActionTarget, and raises on failure; the engine turns
-failures into the error action's message. Blocking boto3 calls go through
+the rule's output through the ActionTarget as the action's ``roleArn``, and raises on
+failure; the engine turns failures into the error action's message. Blocking boto3
+calls (and making a client, which may fetch the role's credentials) go through
 ``env.run_blocking`` (a thread pool), never straight onto the event loop.
+
+A service's refusal becomes the error message AWS documents: "Failed to <what>. The
+error received was <message> (Service: ...; Status Code: ...; Error Code: ...;
+Request ID: ...). Message arrived on: <topic>, Action: <action>, <resource>".
+"Error handling (error action)",
+https://docs.aws.amazon.com/iot/latest/developerguide/rule-error-handling.html
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from botocore.exceptions import ClientError
 
 from emulator.rules.sql.context import Message, encode_output
 from emulator.rules.substitution import Template
-from emulator.rules.target import ActionTarget
+from emulator.rules.target import ActionTarget, ServiceError
 
 
 class ActionError(Exception):
@@ -47,6 +54,12 @@ class RuleAction(ABC):
     """One entry of Actions (or the ErrorAction)."""
 
     failed_action: ClassVar[str] = "Action"
+    # For the error message: "Failed to <failure>. ... Action: <kind>, <label>: <resource>"
+    failure: ClassVar[str] = "run the action"
+    service: ClassVar[str] = "AWS"
+    action_name: ClassVar[str] = "action"
+    label: ClassVar[str] = "Resource"
+    role_arn: str | None = None  # the roleArn AWS IoT assumes to run the action
 
     @abstractmethod
     def resource(self, msg: Message) -> str:
@@ -55,6 +68,47 @@ class RuleAction(ABC):
     @abstractmethod
     async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
         """Deliver ``output``; raise on failure."""
+
+    async def calling(self, msg: Message, call: Awaitable[Any]) -> Any:
+        """Await a call to AWS; a refusal becomes an ActionError with AWS's message."""
+        try:
+            return await call
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            meta = exc.response.get("ResponseMetadata", {})
+            raise ActionError(
+                self.failure_message(
+                    msg,
+                    service=self.service,
+                    status=meta.get("HTTPStatusCode", 0),
+                    code=error.get("Code", "Unknown"),
+                    message=error.get("Message", str(exc)),
+                    request_id=meta.get("RequestId", ""),
+                )
+            ) from exc
+        except ServiceError as exc:
+            message = self.failure_message(
+                msg, exc.service, exc.status, exc.code, exc.message, str(uuid.uuid4())
+            )
+            raise ActionError(message) from exc
+
+    def failure_message(
+        self, msg: Message, service: str, status: int, code: str, message: str, request_id: str
+    ) -> str:
+        """The errorMessage AWS writes for a refused call."""
+        return (
+            f"Failed to {self.failure}. The error received was {message} (Service: {service}; "
+            f"Status Code: {status}; Error Code: {code}; Request ID: {request_id}). "
+            f"Message arrived on: {msg.topic}, Action: {self.action_name}, "
+            f"{self.label}: {_safe(self.resource, msg)}"
+        )
+
+
+def _safe(resource: Callable[[Message], str], msg: Message) -> str:
+    try:
+        return resource(msg)
+    except Exception:
+        return ""
 
 
 def _param(params: Mapping[str, Any], name: str, default: Any = ...) -> Any:
@@ -84,20 +138,30 @@ def _check_republish_topic(topic: str) -> None:
             raise ActionError(f"republishing to the reserved topic {topic!r} is not allowed")
 
 
+def _role(params: Mapping[str, Any]) -> str | None:
+    role = _param(params, "RoleArn", None)
+    return str(role) if role else None
+
+
 @dataclass(frozen=True)
 class RepublishAction(RuleAction):
     """Publish the output to another topic through the broker."""
 
     topic: Template
     qos: int = 0
+    role_arn: str | None = None
     failed_action: ClassVar[str] = "RepublishAction"
+    failure = "republish the message"
+    service = "AWS IoT"
+    action_name = "republish"
+    label = "Topic"
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> RepublishAction:
         qos = int(_param(params, "Qos", 0))
         if qos not in (0, 1):
             raise RuleDefinitionError(f"republish Qos must be 0 or 1, not {qos}")
-        return cls(Template.parse(str(_param(params, "Topic"))), qos)
+        return cls(Template.parse(str(_param(params, "Topic"))), qos, _role(params))
 
     def resource(self, msg: Message) -> str:
         return self.topic.render(msg)
@@ -105,15 +169,26 @@ class RepublishAction(RuleAction):
     async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
         topic = self.topic.render(msg)
         _check_republish_topic(topic)
-        await env.target.republish(topic, encode_output(output), self.qos)
+        publish = env.target.republish(
+            topic, encode_output(output), self.qos, self.role_arn, env.rule_name
+        )
+        await self.calling(msg, publish)
 
 
 @dataclass(frozen=True)
 class LambdaAction(RuleAction):
-    """Invoke a function asynchronously with the output as its event."""
+    """Invoke a function asynchronously with the output as its event.
+
+    The action has no role: Lambda checks the function's resource-based policy for
+    ``iot.amazonaws.com`` and the rule's ARN.
+    """
 
     function_arn: Template
     failed_action: ClassVar[str] = "LambdaAction"
+    failure = "invoke the Lambda function"
+    service = "AWS Lambda"
+    action_name = "lambda"
+    label = "Function"
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> LambdaAction:
@@ -126,7 +201,8 @@ class LambdaAction(RuleAction):
         if isinstance(output, bytes):
             raise ActionError("the Lambda action needs JSON; use encode(*, 'base64')")
         event = json.loads(encode_output(output) or b"null")  # the function gets a copy
-        await env.target.invoke_lambda(self.function_arn.render(msg), event)
+        invoke = env.target.invoke_lambda(self.function_arn.render(msg), event, env.rule_name)
+        await self.calling(msg, invoke)
 
 
 def _dynamo_safe(value: Any) -> Any:
@@ -143,17 +219,27 @@ def _dynamo_safe(value: Any) -> Any:
 _SERIALIZER = TypeSerializer()
 
 
+async def _client(action: RuleAction, service: str, env: ActionEnv) -> Any:
+    """The target's client for ``service`` acting as the action's role (made off the loop)."""
+    return await env.run_blocking(env.target.aws_client, service, action.role_arn, env.rule_name)
+
+
 @dataclass(frozen=True)
 class DynamoDBv2Action(RuleAction):
     """PutItem with each output column as an attribute."""
 
     table: Template
+    role_arn: str | None = None
     failed_action: ClassVar[str] = "DynamoDBv2Action"
+    failure = "put the item into the DynamoDB table"
+    service = "Amazon DynamoDB"
+    action_name = "dynamoDBv2"
+    label = "Table"
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> DynamoDBv2Action:
         put_item = _param(params, "PutItem")
-        return cls(Template.parse(str(_param(put_item, "TableName"))))
+        return cls(Template.parse(str(_param(put_item, "TableName"))), _role(params))
 
     def resource(self, msg: Message) -> str:
         return self.table.render(msg)
@@ -162,8 +248,9 @@ class DynamoDBv2Action(RuleAction):
         if not isinstance(output, dict):
             raise ActionError("DynamoDBv2 needs the rule output to be a JSON object")
         item = {k: _SERIALIZER.serialize(_dynamo_safe(v)) for k, v in output.items()}
-        client = env.target.aws_client("dynamodb")
-        await env.run_blocking(client.put_item, TableName=self.table.render(msg), Item=item)
+        client = await self.calling(msg, _client(self, "dynamodb", env))
+        put = env.run_blocking(client.put_item, TableName=self.table.render(msg), Item=item)
+        await self.calling(msg, put)
 
 
 @dataclass(frozen=True)
@@ -172,7 +259,12 @@ class KinesisAction(RuleAction):
 
     stream: Template
     partition_key: Template | None
+    role_arn: str | None = None
     failed_action: ClassVar[str] = "KinesisAction"
+    failure = "put the record into the Kinesis stream"
+    service = "Amazon Kinesis"
+    action_name = "kinesis"
+    label = "Stream"
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> KinesisAction:
@@ -180,6 +272,7 @@ class KinesisAction(RuleAction):
         return cls(
             Template.parse(str(_param(params, "StreamName"))),
             Template.parse(str(key)) if key is not None else None,
+            _role(params),
         )
 
     def resource(self, msg: Message) -> str:
@@ -187,13 +280,14 @@ class KinesisAction(RuleAction):
 
     async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
         key = self.partition_key.render(msg) if self.partition_key else str(uuid.uuid4())
-        client = env.target.aws_client("kinesis")
-        await env.run_blocking(
+        client = await self.calling(msg, _client(self, "kinesis", env))
+        put = env.run_blocking(
             client.put_record,
             StreamName=self.stream.render(msg),
             Data=encode_output(output),
             PartitionKey=key,
         )
+        await self.calling(msg, put)
 
 
 @dataclass(frozen=True)
@@ -202,13 +296,19 @@ class SqsAction(RuleAction):
 
     queue_url: Template
     use_base64: bool = False
+    role_arn: str | None = None
     failed_action: ClassVar[str] = "SqsAction"
+    failure = "send the message to the SQS queue"
+    service = "Amazon SQS"
+    action_name = "sqs"
+    label = "Queue"
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> SqsAction:
         return cls(
             Template.parse(str(_param(params, "QueueUrl"))),
             _flag(_param(params, "UseBase64", False)),
+            _role(params),
         )
 
     def resource(self, msg: Message) -> str:
@@ -221,10 +321,11 @@ class SqsAction(RuleAction):
             if self.use_base64
             else data.decode("utf-8", errors="replace")
         )
-        client = env.target.aws_client("sqs")
-        await env.run_blocking(
+        client = await self.calling(msg, _client(self, "sqs", env))
+        send = env.run_blocking(
             client.send_message, QueueUrl=self.queue_url.render(msg), MessageBody=body
         )
+        await self.calling(msg, send)
 
 
 @dataclass(frozen=True)
@@ -232,29 +333,35 @@ class CloudwatchLogsAction(RuleAction):
     """PutLogEvents of the output into a stream named after the rule (created on demand)."""
 
     log_group: Template
+    role_arn: str | None = None
     failed_action: ClassVar[str] = "CloudwatchLogsAction"
+    failure = "put the log events into CloudWatch Logs"
+    service = "Amazon CloudWatch Logs"
+    action_name = "cloudwatchLogs"
+    label = "Log group"
     _streams: set[tuple[str, str]] = field(default_factory=set, compare=False, repr=False)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> CloudwatchLogsAction:
-        return cls(Template.parse(str(_param(params, "LogGroupName"))))
+        return cls(Template.parse(str(_param(params, "LogGroupName"))), _role(params))
 
     def resource(self, msg: Message) -> str:
         return self.log_group.render(msg)
 
     async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
         group, stream = self.log_group.render(msg), env.rule_name
-        client = env.target.aws_client("logs")
+        client = await self.calling(msg, _client(self, "logs", env))
         if (group, stream) not in self._streams:
-            await env.run_blocking(_ensure_stream, client, group, stream)
+            await self.calling(msg, env.run_blocking(_ensure_stream, client, group, stream))
             self._streams.add((group, stream))
         event = {
             "timestamp": int(time.time() * 1000),
             "message": encode_output(output).decode("utf-8", errors="replace"),
         }
-        await env.run_blocking(
+        put = env.run_blocking(
             client.put_log_events, logGroupName=group, logStreamName=stream, logEvents=[event]
         )
+        await self.calling(msg, put)
 
 
 def _ensure_stream(client: Any, group: str, stream: str) -> None:

@@ -2,7 +2,9 @@
 
 The engine never imports the broker, the Lambda runtime or moto; the app passes an
 ActionTarget. ``CallbackTarget`` + ``BotoClients`` build one from two coroutines and
-the moto endpoint.
+the moto endpoint. Actions pass their ``roleArn`` and the rule's name along: a target
+that enforces IAM acts as that role (AWS IoT assumes an action's role for each call);
+one that does not ignores them.
 """
 
 from __future__ import annotations
@@ -16,23 +18,36 @@ import boto3
 from botocore.config import Config
 
 
+class ServiceError(Exception):
+    """A call the target refused the way the AWS service would (e.g. AccessDeniedException)."""
+
+    def __init__(self, service: str, code: str, status: int, message: str) -> None:
+        super().__init__(message)
+        self.service = service  # "AWS IoT", "AWS Lambda"
+        self.code = code
+        self.status = status
+        self.message = message
+
+
 @runtime_checkable
 class ActionTarget(Protocol):
     """Where actions send their results."""
 
-    async def republish(self, topic: str, payload: bytes, qos: int) -> None:
-        """Publish through the broker (subscribers' receive policies still apply)."""
+    async def republish(
+        self, topic: str, payload: bytes, qos: int, role_arn: str | None, rule_name: str
+    ) -> None:
+        """Publish through the broker as the role (subscribers' receive policies still apply)."""
 
-    async def invoke_lambda(self, function_arn: str, event: Any) -> None:
-        """Start an asynchronous (Event) invocation.
+    async def invoke_lambda(self, function_arn: str, event: Any, rule_name: str) -> None:
+        """Start an asynchronous (Event) invocation on behalf of the rule.
 
         Return once the invocation is accepted; raise if it cannot be (no such
-        function, throttled), so the rule's error action runs. The function's own
-        outcome is not the rule's concern, as with AWS's async invoke.
+        function, no permission, throttled), so the rule's error action runs. The
+        function's own outcome is not the rule's concern, as with AWS's async invoke.
         """
 
-    def aws_client(self, service: str) -> Any:
-        """A boto3 client for ``dynamodb``, ``kinesis``, ``sqs`` or ``logs``.
+    def aws_client(self, service: str, role_arn: str | None, rule_name: str) -> Any:
+        """A boto3 client for ``dynamodb``, ``kinesis``, ``sqs`` or ``logs``, as the role.
 
         Its calls block; the engine only calls them from its thread pool.
         """
@@ -69,17 +84,19 @@ class BotoClients:
 
 @dataclass
 class CallbackTarget:
-    """An ActionTarget assembled from the app's pieces."""
+    """An ActionTarget assembled from the app's pieces, with no IAM (roles are ignored)."""
 
     publish: Callable[[str, bytes, int], Awaitable[None]]
     invoke: Callable[[str, Any], Awaitable[None]]
     clients: Callable[[str], Any]
 
-    async def republish(self, topic: str, payload: bytes, qos: int) -> None:
+    async def republish(
+        self, topic: str, payload: bytes, qos: int, role_arn: str | None, rule_name: str
+    ) -> None:
         await self.publish(topic, payload, qos)
 
-    async def invoke_lambda(self, function_arn: str, event: Any) -> None:
+    async def invoke_lambda(self, function_arn: str, event: Any, rule_name: str) -> None:
         await self.invoke(function_arn, event)
 
-    def aws_client(self, service: str) -> Any:
+    def aws_client(self, service: str, role_arn: str | None, rule_name: str) -> Any:
         return self.clients(service)

@@ -33,8 +33,8 @@ EMULATED_TYPES: dict[str, str] = {
     "AWS::Lambda::Function": "worker processes",
     "AWS::Lambda::EventSourceMapping": "Kinesis poller",
     "AWS::Lambda::Url": "HTTP endpoint",
-    "AWS::Lambda::Permission": "accepted, not enforced",
-    "AWS::IAM::Role": "accepted, not enforced",
+    "AWS::Lambda::Permission": "resource-based policy",
+    "AWS::IAM::Role": "moto IAM",
     "AWS::IoT::TopicRule": "rules engine",
     "AWS::IoT::Authorizer": "broker custom auth",
 }
@@ -292,13 +292,14 @@ class Template:
             for t, ids in sorted(by_type.items())
         ]
 
-    def report(self) -> str:
-        """The 'emulated / skipped' lines printed at startup."""
+    def report(self, how: Mapping[str, str] | None = None) -> str:
+        """The 'emulated / skipped' lines printed at startup; ``how`` overrides by type."""
         lines = []
         for entry in self.resource_types():
             status = "emulated" if entry.emulated else "skipped "
+            detail = (how or {}).get(entry.type, entry.how)
             lines.append(
-                f"  {status} {entry.type:<36} {len(entry.logical_ids):>2}  ({entry.how}) "
+                f"  {status} {entry.type:<36} {len(entry.logical_ids):>2}  ({detail}) "
                 f"{', '.join(entry.logical_ids)}"
             )
         if self.placeholders:

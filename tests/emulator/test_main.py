@@ -23,6 +23,8 @@ def test_prints_one_url_and_stops_cleanly_on_ctrl_c() -> None:
     assert f"Chat running at {emulator.base_url}/lobby" in output
     assert "emulated AWS::IoT::TopicRule" in output
     assert "skipped  AWS::CloudFront::Distribution" in output
+    assert "emulated AWS::IAM::Role                        8  (moto IAM, enforced)" in output
+    assert "IAM: enforced (8 roles; --no-iam turns it off)" in output
     assert "Traceback" not in output, output
     time.sleep(0.5)
     for port in (emulator.port, emulator.mqtt_port, emulator.aws_port):
@@ -70,3 +72,20 @@ def test_busy_port_is_a_clear_error() -> None:
         done = run_cli("--port", str(port), "--mqtt-port", str(other.mqtt_port))
     assert done.returncode == 1
     assert "PORT" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_role_lambda_cannot_assume_is_a_clear_error(tmp_path) -> None:
+    """As CloudFormation's CreateFunction fails when the role does not trust Lambda."""
+    template = json.loads((ROOT / "templates" / "chat.json").read_text())
+    trust = template["Resources"]["ChatFunctionRole"]["Properties"]["AssumeRolePolicyDocument"]
+    trust["Statement"][0]["Principal"] = {"Service": "iot.amazonaws.com"}
+    path = tmp_path / "chat.json"
+    path.write_text(json.dumps(template))
+    other = EmulatorProcess()
+    done = run_cli(
+        "--template", str(path), "--port", str(other.port), "--mqtt-port", str(other.mqtt_port)
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "ChatFunction: role arn:aws:iam::123456789012:role/local-ChatFunctionRole" in done.stderr
+    assert "cannot be assumed by lambda.amazonaws.com" in done.stderr
+    assert "Traceback" not in done.stderr

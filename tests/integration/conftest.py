@@ -7,32 +7,23 @@ from typing import Any
 
 import pytest
 
+from tests.support.chat import chat_client
 from tests.support.emulator_process import EmulatorProcess
-from tests.support.mqtt_client import ChatClient, new_client_id
+from tests.support.mqtt_client import ChatClient
 
 
 @pytest.fixture
 def connect(emulator: EmulatorProcess) -> Iterator[Any]:
     """Open chat clients that are closed after the test."""
     opened: list[ChatClient] = []
-    authorizer = emulator.config()["authorizer"]
 
     def _connect(name: str, room: str | None = None, *, join: bool = True) -> ChatClient:
         token = emulator.guest_token(name)
-        client = ChatClient(
-            "127.0.0.1",
-            emulator.mqtt_port,
-            token["token"],
-            authorizer,
-            new_client_id(token["clientIdPrefix"]),
-        )
-        assert client.connect() == "Success"
+        client = chat_client(emulator, token["token"], token["clientIdPrefix"], room)
         opened.append(client)
-        if room is not None:
-            client.subscribe(f"chat/in/{client.client_id}", f"chat/pub/{room}")
-            if join:
-                client.publish("chat/out", {"type": "join", "room": room, "name": name})
-                client.wait_for(lambda t, b: b.get("type") == "backlog")
+        if room is not None and join:
+            client.publish("chat/out", {"type": "join", "room": room, "name": name})
+            client.wait_for(lambda t, b: b.get("type") == "backlog")
         return client
 
     yield _connect

@@ -12,8 +12,13 @@ import uuid
 
 import pytest
 
-from tests.support.chat import is_message, stored_messages, unique_room, wait_stored
-from tests.support.mqtt_client import ChatClient
+from tests.support.chat import (
+    is_message,
+    stored_messages,
+    unique_room,
+    wait_roster,
+    wait_stored,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -118,24 +123,6 @@ def test_stream_path_stores_and_delivers_each_message_once(emulator, connect) ->
     assert len({m["id"] for m in stored}) == 20
 
 
-def roster(client: ChatClient) -> list[str]:
-    """Names in the newest roster the client received, by when it was read (as the page
-    does): rosters come from two functions, so arrival order is not enough."""
-    presences = [b for _, b in client.matching(lambda t, b: b.get("type") == "presence")]
-    if not presences:
-        return []
-    newest = max(presences, key=lambda b: b["at"])
-    return sorted(m["name"] for m in newest["members"])
-
-
-def wait_roster(client: ChatClient, names: list[str], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while roster(client) != sorted(names):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"roster {roster(client)} != {sorted(names)}")
-        time.sleep(0.05)
-
-
 def test_presence_follows_connects_and_disconnects(emulator, connect) -> None:
     room = unique_room()
     alice = connect("Alice", room)
@@ -152,17 +139,9 @@ def test_presence_follows_connects_and_disconnects(emulator, connect) -> None:
 
 def test_data_plane_publish_reaches_subscribers(emulator, connect) -> None:
     """boto3 iot-data, unchanged, against the emulator's HTTP port."""
-    import boto3
-
     room = unique_room()
     alice = connect("Alice", room)
-    iot = boto3.client(
-        "iot-data",
-        endpoint_url=emulator.base_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    iot = emulator.data_plane()
     note = {"type": "presence", "room": room, "members": [{"name": "Bot", "sender": "bot"}]}
     iot.publish(topic=f"chat/pub/{room}", qos=1, payload=json.dumps(note).encode())
     alice.wait_for(lambda t, b: b.get("members") == note["members"])

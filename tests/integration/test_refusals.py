@@ -10,13 +10,18 @@ import contextlib
 import json
 import socket
 import time
-import uuid
 from typing import Any
 
 import jwt
 import pytest
 
-from tests.support.chat import is_message, stored_messages, unique_room
+from tests.support.chat import (
+    guest_claims,
+    is_message,
+    signing_key,
+    stored_messages,
+    unique_room,
+)
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.mqtt_client import ChatClient, new_client_id
 
@@ -24,20 +29,6 @@ pytestmark = pytest.mark.integration
 
 NOT_AUTHORIZED = "Not authorized"  # MQTT 3.1.1 CONNACK return code 5
 ACCEPTED = "Success"
-
-
-def signing_key(emulator: EmulatorProcess) -> str:
-    """The HS256 key the template's secret was generated with (read from moto)."""
-    secrets = emulator.aws_client("secretsmanager")
-    return secrets.get_secret_value(SecretId="local/token-signing-key")["SecretString"]
-
-
-def guest_claims(**overrides: Any) -> dict[str, Any]:
-    now = int(time.time())
-    sub = uuid.uuid4().hex
-    claims = {"iss": "local/guest", "aud": "local/iot", "sub": sub, "name": "Mallory"}
-    claims |= {"iat": now, "nbf": now, "exp": now + 600}
-    return claims | overrides
 
 
 def try_connect(emulator: EmulatorProcess, token: str, client_id: str) -> Any:

@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from emulator.aws import MOTO_SERVICE_IDS, AwsServices
+from emulator.aws.iam import LAMBDA, CredentialIssuer, RoleClients
+from emulator.aws.provision import uses_aws_managed_policies
 from emulator.template import load_template, template_from_dict
 
 REPO = Path(__file__).resolve().parents[3]
@@ -218,3 +221,55 @@ def test_busy_port_is_an_error_not_a_hang() -> None:
         port = busy.getsockname()[1]
         with pytest.raises(OSError, match="moto did not start"):
             AwsServices(port=port).start()
+
+
+BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+def role_template(stack: str, managed: list[str] | None = None) -> Any:
+    trust = {"Effect": "Allow", "Principal": {"Service": LAMBDA}, "Action": "sts:AssumeRole"}
+    listing = {"Effect": "Allow", "Action": "sqs:ListQueues", "Resource": "*"}
+    properties: dict[str, Any] = {
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [trust]},
+        "Policies": [
+            {
+                "PolicyName": "list",
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": [listing]},
+            }
+        ],
+    }
+    if managed:
+        properties["ManagedPolicyArns"] = managed
+    raw = {"Resources": {"FnRole": {"Type": "AWS::IAM::Role", "Properties": properties}}}
+    return template_from_dict(raw, stack_name=stack)
+
+
+def sqs_as(services: AwsServices, role_arn: str) -> Any:
+    issuer = CredentialIssuer(services.client)
+    return RoleClients(issuer, services.endpoint_url, services.region).client(
+        "sqs", role_arn, LAMBDA, "fn"
+    )
+
+
+def test_roles_are_provisioned_and_what_they_sign_is_evaluated(aws: AwsServices) -> None:
+    stack = _stack()
+    template = role_template(stack)
+    assert aws.provision(template).created["AWS::IAM::Role"] == [f"{stack}-FnRole"]
+    assert not uses_aws_managed_policies(template)
+    sqs = sqs_as(aws, template.resolve({"Fn::GetAtt": ["FnRole", "Arn"]}))
+    sqs.list_queues()
+    with pytest.raises(ClientError) as denied:
+        sqs.create_queue(QueueName=f"{stack}-q")
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_without_iam_roles_are_not_evaluated_and_aws_policies_attach() -> None:
+    stack = _stack()
+    template = role_template(stack, managed=[BASIC_EXECUTION])
+    assert uses_aws_managed_policies(template)
+    with AwsServices(iam=False, aws_managed_policies=True) as services:
+        services.provision(template)
+        attached = services.client("iam").list_attached_role_policies(RoleName=f"{stack}-FnRole")
+        assert [p["PolicyArn"] for p in attached["AttachedPolicies"]] == [BASIC_EXECUTION]
+        sqs = sqs_as(services, template.resolve({"Fn::GetAtt": ["FnRole", "Arn"]}))
+        assert sqs.create_queue(QueueName=f"{stack}-q")["QueueUrl"].endswith(f"{stack}-q")

@@ -294,3 +294,66 @@ def test_workers_exit_when_the_parent_dies(source: Path) -> None:
         time.sleep(0.05)
     os.kill(pid, 9)
     pytest.fail("worker outlived its parent")
+
+
+class RoleCredentialsStub:
+    """What a credentials source hands out: a key per issue, valid for ``life`` seconds."""
+
+    def __init__(self, number: int, life: float) -> None:
+        self.key = f"ASIA{number:04d}"
+        self.expiration = time.time() + life
+
+    def env(self) -> dict[str, str]:
+        return {
+            "AWS_ACCESS_KEY_ID": self.key,
+            "AWS_SECRET_ACCESS_KEY": "secret",
+            "AWS_SESSION_TOKEN": f"token-{self.key}",
+        }
+
+
+async def test_workers_run_with_their_roles_credentials_and_retire_before_expiry(
+    source: Path,
+) -> None:
+    asked: list[tuple[str, float]] = []
+
+    async def credentials(function: FunctionConfig, min_remaining: float) -> RoleCredentialsStub:
+        asked.append((function.role_arn, min_remaining))
+        return RoleCredentialsStub(len(asked), life=1.5)
+
+    role = "arn:aws:iam::123456789012:role/fn-role"
+    keys = ["AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN"]
+    function = config(
+        source, role_arn=role, timeout=0.5, environment={"AWS_ACCESS_KEY_ID": "from-template"}
+    )
+    rt = LambdaRuntime(
+        [function], {"AWS_ACCESS_KEY_ID": "testing"}, credentials=credentials, renew_before=0.5
+    )
+    try:
+        first = await rt.invoke("fn", {"env": keys})
+        again = await rt.invoke("fn", {"env": keys})
+        assert first["env"] == {
+            "AWS_ACCESS_KEY_ID": "ASIA0001",
+            "AWS_SESSION_TOKEN": "token-ASIA0001",
+        }
+        assert again["pid"] == first["pid"]  # warm, with 1.5 s left of its credentials
+        await asyncio.sleep(0.6)  # now less than timeout + renew_before (1 s) is left
+        renewed = await rt.invoke("fn", {"env": keys})
+        assert renewed["pid"] != first["pid"]
+        assert renewed["env"]["AWS_ACCESS_KEY_ID"] == "ASIA0002"
+        assert asked == [(role, 2.0), (role, 2.0)]  # twice the life an invocation needs
+    finally:
+        await rt.close()
+
+
+async def test_a_role_without_credentials_fails_the_invocation(source: Path) -> None:
+    async def credentials(function: FunctionConfig, min_remaining: float) -> RoleCredentialsStub:
+        raise PermissionError("role fn-role cannot be assumed by lambda.amazonaws.com")
+
+    rt = LambdaRuntime([config(source)], credentials=credentials)
+    try:
+        with pytest.raises(FunctionError) as failed:
+            await rt.invoke("fn", {})
+        assert failed.value.error_type == "PermissionError"
+        assert "cannot be assumed" in failed.value.error_message
+    finally:
+        await rt.close()

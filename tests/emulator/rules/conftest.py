@@ -41,12 +41,16 @@ class RecordingTarget:
     clients: BotoClients | None = None
     published: list[tuple[str, bytes, int]] = field(default_factory=list)
     invoked: list[tuple[str, Any]] = field(default_factory=list)
+    acted_as: list[tuple[str, str | None, str]] = field(default_factory=list)  # what, role, rule
     fail_lambda: str | None = None
     fail_republish: str | None = None
     delay: float = 0.0
     started: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def republish(self, topic: str, payload: bytes, qos: int) -> None:
+    async def republish(
+        self, topic: str, payload: bytes, qos: int, role_arn: str | None = None, rule_name: str = ""
+    ) -> None:
+        self.acted_as.append(("republish", role_arn, rule_name))
         self.started.set()
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -54,7 +58,8 @@ class RecordingTarget:
             raise RuntimeError(self.fail_republish)
         self.published.append((topic, payload, qos))
 
-    async def invoke_lambda(self, function_arn: str, event: Any) -> None:
+    async def invoke_lambda(self, function_arn: str, event: Any, rule_name: str = "") -> None:
+        self.acted_as.append(("lambda", None, rule_name))
         self.started.set()
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -62,7 +67,8 @@ class RecordingTarget:
             raise RuntimeError(self.fail_lambda)
         self.invoked.append((function_arn, event))
 
-    def aws_client(self, service: str) -> Any:
+    def aws_client(self, service: str, role_arn: str | None = None, rule_name: str = "") -> Any:
+        self.acted_as.append((service, role_arn, rule_name))
         if self.clients is None:
             raise RuntimeError("no AWS clients in this test")
         return self.clients(service)

@@ -18,6 +18,7 @@ from emulator.rules.actions import (
     SqsAction,
     build_action,
 )
+from emulator.rules.target import ServiceError
 from tests.emulator.rules.conftest import RecordingTarget
 
 ROLE = "arn:aws:iam::123456789012:role/rules"
@@ -103,7 +104,41 @@ async def test_dynamodb_missing_table_runs_error_action(boto_clients: BotoClient
     (failure,) = json.loads(target.published[0][1])["failures"]
     assert failure["failedAction"] == "DynamoDBv2Action"
     assert failure["failedResource"] == "Nope"
-    assert "ResourceNotFoundException" in failure["errorMessage"]
+    message = failure["errorMessage"]
+    assert message.startswith(
+        "Failed to put the item into the DynamoDB table. The error received was "
+    )
+    assert (
+        "(Service: Amazon DynamoDB; Status Code: 400; Error Code: ResourceNotFoundException;"
+        in (message)
+    )
+    assert message.endswith("Message arrived on: a, Action: dynamoDBv2, Table: Nope")
+    assert ("dynamodb", ROLE, "rule") in target.acted_as  # the action's role, for this rule
+    await engine.close()
+
+
+async def test_a_refusal_by_the_target_reads_as_aws_writes_it() -> None:
+    class Refusing(RecordingTarget):
+        async def republish(self, topic: str, payload: bytes, qos: int, *args: Any) -> None:
+            await super().republish(topic, payload, qos, *args)
+            if topic == "out":
+                raise ServiceError("AWS IoT", "AccessDeniedException", 403, "User: r is not ...")
+
+    target = Refusing()
+    payload = {
+        "Sql": "SELECT * FROM 'a'",
+        "Actions": [{"Republish": {"Topic": "out", "RoleArn": ROLE}}],
+        "ErrorAction": {"Republish": {"Topic": "errors", "RoleArn": ROLE}},
+    }
+    engine = RulesEngine([Rule("rule", payload)], target)
+    engine.dispatch("a", b"{}", MessageContext(client_id="c"))
+    await engine.drain()
+    (failure,) = json.loads(target.published[-1][1])["failures"]
+    message = failure["errorMessage"]
+    assert message.startswith("Failed to republish the message. The error received was User: r")
+    assert "(Service: AWS IoT; Status Code: 403; Error Code: AccessDeniedException;" in message
+    assert message.endswith("Message arrived on: a, Action: republish, Topic: out")
+    assert target.acted_as == [("republish", ROLE, "rule")] * 2
     await engine.close()
 
 

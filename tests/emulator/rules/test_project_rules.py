@@ -31,8 +31,10 @@ class LoopbackTarget(RecordingTarget):
 
     engine: RulesEngine | None = None
 
-    async def republish(self, topic: str, payload: bytes, qos: int) -> None:
-        await super().republish(topic, payload, qos)
+    async def republish(
+        self, topic: str, payload: bytes, qos: int, role_arn: str | None = None, rule_name: str = ""
+    ) -> None:
+        await super().republish(topic, payload, qos, role_arn, rule_name)
         assert self.engine is not None
         self.engine.dispatch(topic, payload, MessageContext())
 

@@ -1,0 +1,240 @@
+"""Which IAM action on which resource an API request asks for.
+
+AWS evaluates an action named ``<service prefix>:<operation>`` against the ARN of the
+resource the request names (for DynamoDB transactions and batches, one check per
+table and kind of write). AWS: "Actions, resources, and condition keys for AWS
+services", https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
+
+Covered: the services moto serves for the emulator (DynamoDB and its streams, Kinesis,
+Secrets Manager, SQS, CloudWatch Logs, STS, IAM). A request whose resource cannot be
+told is checked against ``*``, so only a statement with ``"Resource": "*"`` allows it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+Check = tuple[str, str]  # (action, resource ARN)
+
+ANY = "*"
+TOKEN_FIELDS = ("ShardIterator", "NextShardIterator", "NextToken")
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """An AWS API call as the IAM layer sees it: service, operation and parameters."""
+
+    service: str  # the signing name: dynamodb, kinesis, secretsmanager, sqs, logs, sts, iam
+    operation: str  # PutItem, GetRecords, AssumeRole, ...
+    params: dict[str, Any]
+    json_protocol: bool  # True for X-Amz-Target calls, False for the query protocol
+    region: str
+    account_id: str
+
+    @classmethod
+    def parse(
+        cls,
+        service: str,
+        region: str,
+        account_id: str,
+        *,
+        target: str | None,
+        path: str,
+        body: bytes,
+    ) -> ApiRequest:
+        """From the X-Amz-Target header and JSON body, or the query protocol's Action."""
+        if target:
+            try:
+                params = json.loads(body or b"{}")
+            except ValueError:
+                params = {}
+            if not isinstance(params, dict):
+                params = {}
+            return cls(service, target.rsplit(".", 1)[-1], params, True, region, account_id)
+        form = parse_qs(urlsplit(path).query)
+        form.update(parse_qs(body.decode("utf-8", errors="replace")))
+        params = {key: values[0] for key, values in form.items()}
+        operation = str(params.get("Action", ""))
+        return cls(service, operation, params, False, region, account_id)
+
+    def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
+        region = self.region if regional else ""
+        return f"arn:aws:{service}:{region}:{self.account_id}:{resource}"
+
+
+class ContinuationTokens:
+    """Resources behind shard iterators and page tokens this layer has seen handed out.
+
+    ``GetRecords`` names its stream only through its shard iterator, and a paged call
+    only through its token, so the resource is remembered when the token is issued.
+    """
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._capacity = capacity
+        self._resources: OrderedDict[str, tuple[str, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, response: Any, resources: tuple[str, ...]) -> None:
+        """Note the resources of every token found in a JSON response."""
+        if not isinstance(response, dict):
+            return
+        with self._lock:
+            for key in TOKEN_FIELDS:
+                token = response.get(key)
+                if isinstance(token, str) and token:
+                    self._resources[token] = resources
+                    self._resources.move_to_end(token)
+            while len(self._resources) > self._capacity:
+                self._resources.popitem(last=False)
+
+    def resources(self, token: Any) -> tuple[str, ...] | None:
+        """The resources a token was issued for, if this layer saw it issued."""
+        if not isinstance(token, str):
+            return None
+        with self._lock:
+            return self._resources.get(token)
+
+
+def _named(request: ApiRequest, value: Any, make: Callable[[str], str]) -> str:
+    if not isinstance(value, str) or not value:
+        return ANY
+    return value if value.startswith("arn:") else make(value)
+
+
+def _dynamodb_table(request: ApiRequest, name: Any, index: Any = None) -> str:
+    arn = _named(request, name, lambda n: request.arn("dynamodb", f"table/{n}"))
+    if arn != ANY and isinstance(index, str) and index:
+        arn = f"{arn}/index/{index}"
+    return arn
+
+
+_TRANSACT_ACTIONS = {
+    "ConditionCheck": "ConditionCheckItem",
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "Get": "GetItem",
+}
+
+
+def _dynamodb(request: ApiRequest, tokens: ContinuationTokens) -> Iterator[Check]:
+    p, op = request.params, request.operation
+    if op in ("TransactWriteItems", "TransactGetItems"):
+        for item in p.get("TransactItems") or []:
+            for kind, spec in (item or {}).items():
+                if kind in _TRANSACT_ACTIONS and isinstance(spec, dict):
+                    action = f"dynamodb:{_TRANSACT_ACTIONS[kind]}"
+                    yield action, _dynamodb_table(request, spec.get("TableName"))
+        return
+    action = f"dynamodb:{op}"
+    if isinstance(p.get("RequestItems"), dict):  # BatchGetItem, BatchWriteItem
+        for table in p["RequestItems"]:
+            yield action, _dynamodb_table(request, table)
+        return
+    if "StreamArn" in p:  # DynamoDB Streams
+        yield action, str(p["StreamArn"])
+        return
+    if "ShardIterator" in p:
+        yield from ((action, r) for r in tokens.resources(p["ShardIterator"]) or (ANY,))
+        return
+    yield action, _dynamodb_table(request, p.get("TableName"), p.get("IndexName"))
+
+
+def _kinesis(request: ApiRequest, tokens: ContinuationTokens) -> Iterator[Check]:
+    p = request.params
+    action = f"kinesis:{request.operation}"
+    if isinstance(p.get("StreamARN"), str):
+        yield action, p["StreamARN"]
+    elif isinstance(p.get("StreamName"), str):
+        yield action, request.arn("kinesis", f"stream/{p['StreamName']}")
+    elif isinstance(p.get("ConsumerARN"), str):
+        yield action, p["ConsumerARN"]
+    else:
+        token = p.get("ShardIterator", p.get("NextToken"))
+        yield from ((action, r) for r in tokens.resources(token) or (ANY,))
+
+
+def _secretsmanager(request: ApiRequest, tokens: ContinuationTokens) -> Iterator[Check]:
+    # A name is checked as the ARN the emulator gives the secret in the template
+    # (arn:...:secret:<name>), without the random suffix AWS appends.
+    secret = request.params.get("SecretId")
+    yield (
+        f"secretsmanager:{request.operation}",
+        _named(request, secret, lambda n: request.arn("secretsmanager", f"secret:{n}")),
+    )
+
+
+def _sqs(request: ApiRequest, tokens: ContinuationTokens) -> Iterator[Check]:
+    p = request.params
+    action = f"sqs:{request.operation}"
+    url = p.get("QueueUrl")
+    if isinstance(url, str) and url:
+        parts = urlsplit(url).path.strip("/").split("/")
+        account = parts[-2] if len(parts) >= 2 and parts[-2].isdigit() else request.account_id
+        yield action, f"arn:aws:sqs:{request.region}:{account}:{parts[-1]}"
+    elif isinstance(p.get("QueueName"), str):
+        account = str(p.get("QueueOwnerAWSAccountId") or request.account_id)
+        yield action, f"arn:aws:sqs:{request.region}:{account}:{p['QueueName']}"
+    else:
+        yield action, ANY
+
+
+def _logs(request: ApiRequest, tokens: ContinuationTokens) -> Iterator[Check]:
+    # Log group actions are checked against the group's ARN with its ":*" suffix, the
+    # form AWS documents for IAM policies (LogGroup.arn in the CloudWatch Logs API
+    # reference); stream actions against the log stream's ARN.
+    p = request.params
+    action = f"logs:{request.operation}"
+    group = p.get("logGroupName") or p.get("logGroupIdentifier")
+    if not isinstance(group, str) or not group:
+        yield action, ANY
+        return
+    if group.startswith("arn:"):
+        group = group.split(":log-group:", 1)[-1].removesuffix(":*")
+    stream = p.get("logStreamName")
+    if isinstance(stream, str) and stream:
+        yield action, request.arn("logs", f"log-group:{group}:log-stream:{stream}")
+    else:
+        yield action, request.arn("logs", f"log-group:{group}:*")
+
+
+def _sts(request: ApiRequest, tokens: ContinuationTokens) -> Iterator[Check]:
+    if request.operation == "GetCallerIdentity":
+        return  # needs no permission: "GetCallerIdentity", AWS STS API reference
+    yield f"sts:{request.operation}", str(request.params.get("RoleArn") or ANY)
+
+
+def _iam(request: ApiRequest, tokens: ContinuationTokens) -> Iterator[Check]:
+    p = request.params
+    action = f"iam:{request.operation}"
+    if p.get("RoleName"):
+        yield action, request.arn("iam", f"role/{p['RoleName']}", regional=False)
+    elif p.get("UserName"):
+        yield action, request.arn("iam", f"user/{p['UserName']}", regional=False)
+    else:
+        yield action, str(p.get("PolicyArn") or ANY)
+
+
+_RESOLVERS: dict[str, Callable[[ApiRequest, ContinuationTokens], Iterator[Check]]] = {
+    "dynamodb": _dynamodb,
+    "kinesis": _kinesis,
+    "secretsmanager": _secretsmanager,
+    "sqs": _sqs,
+    "logs": _logs,
+    "sts": _sts,
+    "iam": _iam,
+}
+
+
+def checks(request: ApiRequest, tokens: ContinuationTokens) -> list[Check]:
+    """The (action, resource) pairs that must all be allowed for the request to run."""
+    resolver = _RESOLVERS.get(request.service)
+    if resolver is None:
+        return [(f"{request.service}:{request.operation}", ANY)]
+    return list(resolver(request, tokens))

@@ -1,0 +1,109 @@
+"""A role's identity-based policies, read from IAM (moto), evaluated per request.
+
+The evaluation is the emulator's IoT policy engine (``emulator.iot.policy``), so IAM
+and IoT policies share one set of semantics: an explicit Deny wins, then an Allow,
+otherwise the request is implicitly denied; ``*`` and ``?`` glob in Action and Resource
+(actions ignore case, resources do not); a statement with a Condition never allows and
+still denies. AWS: "Policy evaluation logic",
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
+
+Denials read as IAM writes them: "Troubleshoot access denied error messages",
+https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from emulator.iot.policy import Decision, PolicyError, PolicySet
+
+log = logging.getLogger("emulator.iam")
+
+DEFAULT_TTL = 2.0  # seconds a role's policies are reused before IAM is read again
+
+
+def role_name(role_arn: str) -> str:
+    """``arn:aws:iam::123:role/path/name`` -> ``name`` (the path is not part of the name)."""
+    return role_arn.rsplit("/", 1)[-1]
+
+
+def role_policy_documents(iam: Any, name: str) -> list[Any]:
+    """Every inline and attached managed policy document of a role, as IAM returns them."""
+    documents: list[Any] = []
+    for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
+        for policy_name in page["PolicyNames"]:
+            got = iam.get_role_policy(RoleName=name, PolicyName=policy_name)
+            documents.append(got["PolicyDocument"])
+    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
+        for attached in page["AttachedPolicies"]:
+            arn = attached["PolicyArn"]
+            version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+            got = iam.get_policy_version(PolicyArn=arn, VersionId=version)
+            documents.append(got["PolicyVersion"]["Document"])
+    return documents
+
+
+class RolePolicies:
+    """Each role's policies as a PolicySet, read from IAM and reused for ``ttl`` seconds.
+
+    AWS applies policy changes within seconds too ("changes that I make are not always
+    immediately visible", IAM troubleshooting). A role that does not exist, or whose
+    policies do not parse, has no permissions: every request it makes is denied.
+    """
+
+    def __init__(self, iam_client: Callable[[], Any], ttl: float = DEFAULT_TTL) -> None:
+        self._iam_client = iam_client
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, PolicySet]] = {}
+        self._lock = threading.Lock()
+
+    def cached(self, role_arn: str) -> PolicySet | None:
+        """The role's policies if they were read less than ``ttl`` seconds ago."""
+        with self._lock:
+            entry = self._cache.get(role_arn)
+        if entry is None or time.monotonic() - entry[0] > self._ttl:
+            return None
+        return entry[1]
+
+    def get(self, role_arn: str) -> PolicySet:
+        """The role's policies, reading IAM when the cached copy is stale (blocking)."""
+        found = self.cached(role_arn)
+        if found is not None:
+            return found
+        policies = self._read(role_arn)
+        with self._lock:
+            self._cache[role_arn] = (time.monotonic(), policies)
+        return policies
+
+    def _read(self, role_arn: str) -> PolicySet:
+        try:
+            documents = role_policy_documents(self._iam_client(), role_name(role_arn))
+        except ClientError as exc:
+            log.warning("role %s: %s; it is granted nothing", role_arn, exc)
+            return PolicySet()
+        try:
+            return PolicySet.from_documents(documents)
+        except PolicyError as exc:
+            log.warning("role %s: a policy does not parse (%s); it gets nothing", role_arn, exc)
+            return PolicySet()
+
+
+def evaluate(policies: PolicySet, action: str, resource: str) -> Decision:
+    """The decision for one action on one resource (no policy variables are known)."""
+    return policies.evaluate(action, resource, {})
+
+
+def denial_message(principal_arn: str, action: str, resource: str, decision: Decision) -> str:
+    """IAM's access denied message for an identity-based policy decision."""
+    target = f" on resource: {resource}" if resource != "*" else ""
+    if decision is Decision.EXPLICIT_DENY:
+        reason = "with an explicit deny in an identity-based policy"
+    else:
+        reason = f"because no identity-based policy allows the {action} action"
+    return f"User: {principal_arn} is not authorized to perform: {action}{target} {reason}"

@@ -1,0 +1,65 @@
+"""A role's policies read from IAM, cached briefly, and IAM's denial messages."""
+
+from __future__ import annotations
+
+import json
+
+from emulator.aws.iam.policies import (
+    RolePolicies,
+    denial_message,
+    evaluate,
+    role_name,
+    role_policy_documents,
+)
+from emulator.iot.policy import Decision
+from tests.emulator.aws.iam.conftest import Gate
+
+
+def statement(action: str) -> dict:
+    return {"Effect": "Allow", "Action": action, "Resource": "*"}
+
+
+def test_inline_and_attached_managed_policies_are_read(gate: Gate) -> None:
+    iam = gate.admin("iam")
+    role = gate.role([statement("kinesis:PutRecord")])
+    document = {"Version": "2012-10-17", "Statement": [statement("sqs:SendMessage")]}
+    managed = iam.create_policy(PolicyName=role_name(role), PolicyDocument=json.dumps(document))
+    iam.attach_role_policy(RoleName=role_name(role), PolicyArn=managed["Policy"]["Arn"])
+    documents = role_policy_documents(iam, role_name(role))
+    actions = sorted(s["Action"] for d in documents for s in d["Statement"])
+    assert actions == ["kinesis:PutRecord", "sqs:SendMessage"]
+
+
+def test_policies_are_reused_for_the_ttl_then_read_again(gate: Gate) -> None:
+    reads: list[str] = []
+
+    def iam() -> object:
+        reads.append("read")
+        return gate.admin("iam")
+
+    policies = RolePolicies(iam, ttl=60)
+    role = gate.role([statement("kinesis:PutRecord")])
+    assert evaluate(policies.get(role), "kinesis:PutRecord", "x") is Decision.ALLOW
+    assert policies.get(role) is policies.cached(role)
+    assert len(reads) == 1
+    stale = RolePolicies(iam, ttl=-1)
+    stale.get(role)
+    assert stale.cached(role) is None
+
+
+def test_a_missing_role_is_granted_nothing(gate: Gate) -> None:
+    policies = RolePolicies(lambda: gate.admin("iam"))
+    found = policies.get("arn:aws:iam::123456789012:role/path/does-not-exist")
+    assert evaluate(found, "sts:GetCallerIdentity", "*") is Decision.IMPLICIT_DENY
+
+
+def test_denial_messages() -> None:
+    who = "arn:aws:sts::1:assumed-role/r/s"
+    assert denial_message(who, "kinesis:PutRecord", "arn:k", Decision.IMPLICIT_DENY) == (
+        f"User: {who} is not authorized to perform: kinesis:PutRecord on resource: arn:k "
+        "because no identity-based policy allows the kinesis:PutRecord action"
+    )
+    assert denial_message(who, "iam:ListRoles", "*", Decision.EXPLICIT_DENY) == (
+        f"User: {who} is not authorized to perform: iam:ListRoles "
+        "with an explicit deny in an identity-based policy"
+    )
