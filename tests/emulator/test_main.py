@@ -7,7 +7,7 @@ import socket
 import subprocess
 import time
 
-from tests.support.commands import run_module
+from tests.support.commands import ROOT, run_module
 from tests.support.emulator_process import EmulatorProcess
 from tests.support.ports import port_is_free
 
