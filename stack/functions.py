@@ -68,7 +68,6 @@ class Function:
 
 # ------------------------------------------------------------- shared permissions
 
-TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
 STREAM_READ_ACTIONS = [
     "kinesis:DescribeStream",
     "kinesis:DescribeStreamSummary",
@@ -77,10 +76,11 @@ STREAM_READ_ACTIONS = [
     "kinesis:ListShards",
 ]
 READ_TOKEN_SECRET = statement(["secretsmanager:GetSecretValue"], [Ref("TokenSecret")])
-# Query on room-index needs the index ARNs besides the table's.
-CONNECTIONS_RW = statement(
-    TABLE_ACTIONS,
-    [GetAtt("ConnectionsTable", "Arn"), Sub("${ConnectionsTable.Arn}/index/*")],
+# connections.py only updates items by key and queries the room index: no GetItem,
+# PutItem or Query on the table itself (emulator IAM tests prove each is needed).
+CONNECTIONS_RW = (
+    statement(["dynamodb:UpdateItem"], [GetAtt("ConnectionsTable", "Arn")]),
+    statement(["dynamodb:Query"], [Sub("${ConnectionsTable.Arn}/index/room-index")]),
 )
 
 # Who issues guest tokens and who accepts them: the token function signs, the
@@ -135,10 +135,14 @@ FUNCTIONS: tuple[Function, ...] = (
             "MESSAGE_RETENTION_DAYS": Ref("MessageRetentionDays"),
         },
         statements=(
-            # DeleteItem: a stream message stored but not published is unstored again,
-            # so the retried record goes through whole.
-            statement([*TABLE_ACTIONS, "dynamodb:DeleteItem"], [GetAtt("MessagesTable", "Arn")]),
-            CONNECTIONS_RW,
+            # PutItem stores stream messages, Query reads pages; DeleteItem: a stream
+            # message stored but not published is unstored again, so the retried record
+            # goes through whole.
+            statement(
+                ["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"],
+                [GetAtt("MessagesTable", "Arn")],
+            ),
+            *CONNECTIONS_RW,
             statement(["iot:Publish"], [topic_arn("{root}/in/*"), topic_arn("{root}/pub/*")]),
             when_streaming(statement(STREAM_READ_ACTIONS, [GetAtt("ChatStream", "Arn")])),
             when_streaming(statement(["sqs:SendMessage"], [GetAtt("StreamFailureQueue", "Arn")])),
@@ -151,7 +155,7 @@ FUNCTIONS: tuple[Function, ...] = (
         memory_mb=256,
         timeout_seconds=15,
         environment={"CONNECTIONS_TABLE": Ref("ConnectionsTable")},
-        statements=(CONNECTIONS_RW, statement(["iot:Publish"], [topic_arn("{root}/pub/*")])),
+        statements=(*CONNECTIONS_RW, statement(["iot:Publish"], [topic_arn("{root}/pub/*")])),
     ),
 )
 

@@ -6,7 +6,7 @@ and finds the denial where AWS raises it: the function's log (AccessDeniedExcept
 from boto3, ForbiddenException from the IoT data plane), the rule's error action (AWS's
 error payload in the rule-errors log group), the CONNACK. The rest of the chat keeps
 working. That the template itself runs the whole integration suite with IAM on shows
-its roles are enough; ``test_unused_permissions_can_go`` shows where they are more.
+its roles are enough.
 """
 
 from __future__ import annotations
@@ -257,44 +257,6 @@ def assert_rooms_are_stored(emulator: EmulatorProcess) -> None:
 # -- template variants ------------------------------------------------------------------
 
 
-def _role_statements(template: Template, role: str, table: str) -> list[dict[str, Any]]:
-    statements = _policies(template, role)[0]["PolicyDocument"]["Statement"]
-    return [s for s in statements if table in json.dumps(_statement(s)["Resource"])]
-
-
-def narrowed_to_what_the_code_calls() -> Template:
-    """The function roles' DynamoDB statements cut down to the calls chatlib makes.
-
-    ChatFunctionRole: messages table DeleteItem, PutItem, Query (no GetItem, UpdateItem);
-    connections table UpdateItem, and Query on the room-index only. PresenceFunctionRole:
-    the same on the connections table. Nothing reads with GetItem or writes with PutItem
-    there (connections.py only updates and queries the index).
-    """
-    template = chat_template()
-    messages = {"Fn::GetAtt": ["MessagesTable", "Arn"]}
-    connections = {"Fn::GetAtt": ["ConnectionsTable", "Arn"]}
-    room_index = {"Fn::Sub": "${ConnectionsTable.Arn}/index/room-index"}
-    for role, tables in (
-        ("ChatFunctionRole", ("MessagesTable", "ConnectionsTable")),
-        ("PresenceFunctionRole", ("ConnectionsTable",)),
-    ):
-        statements = _policies(template, role)[0]["PolicyDocument"]["Statement"]
-        for table in tables:
-            for old in _role_statements(template, role, table):
-                statements.remove(old)
-        if "MessagesTable" in tables:
-            statements.append(
-                _allow(["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"], messages)
-            )
-        statements.append(_allow(["dynamodb:UpdateItem"], connections))
-        statements.append(_allow(["dynamodb:Query"], room_index))
-    return template
-
-
-def _allow(actions: list[str], resource: Any) -> dict[str, Any]:
-    return {"Effect": "Allow", "Action": actions, "Resource": [resource]}
-
-
 def without_lambda_permissions() -> Template:
     """No permission for IoT to invoke the authorizer or the route rule's function, nor
     for anyone to call the token function's URL."""
@@ -354,13 +316,6 @@ def test_the_template_roles_are_enough(emulator: EmulatorProcess) -> None:
     """On the template itself (the session's emulator, IAM on): no call is ever denied."""
     assert "IAM: enforced" in "\n".join(emulator.output)
     run_every_flow(emulator)
-
-
-def test_unused_permissions_can_go(emulator_for: Any) -> None:
-    """The function roles grant DynamoDB calls the code never makes: with the statements
-    of narrowed_to_what_the_code_calls every flow still runs, and nothing is denied."""
-    with emulator_for(narrowed_to_what_the_code_calls(), stream=True) as emulator:
-        run_every_flow(emulator)
 
 
 # -- one permission removed per role -------------------------------------------------------

@@ -47,7 +47,10 @@ def grant(actions: list[str], *resources: str) -> set[tuple[str, str]]:
     return {(a, r) for a in actions for r in resources}
 
 
-TABLE_RW = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+# connections.py updates items by key and queries the room index, nothing more.
+CONNECTIONS_RW = grant(["dynamodb:UpdateItem"], att("ConnectionsTable")) | grant(
+    ["dynamodb:Query"], sub("${ConnectionsTable.Arn}/index/room-index")
+)
 STREAM_READ = [
     "kinesis:DescribeStream",
     "kinesis:DescribeStreamSummary",
@@ -68,13 +71,13 @@ EXPECTED_GRANTS: dict[str, set[tuple[str, str]]] = {
     "TokenFunctionRole": grant(LOG_WRITE, att("TokenLogGroup"))
     | grant(["secretsmanager:GetSecretValue"], SECRET),
     "ChatFunctionRole": grant(LOG_WRITE, att("ChatLogGroup"))
-    | grant([*TABLE_RW, "dynamodb:DeleteItem"], att("MessagesTable"))
-    | grant(TABLE_RW, att("ConnectionsTable"), sub("${ConnectionsTable.Arn}/index/*"))
+    | grant(["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"], att("MessagesTable"))
+    | CONNECTIONS_RW
     | grant(["iot:Publish"], topic("in/*"), topic("pub/*"))
     | grant(STREAM_READ, att("ChatStream"))
     | grant(["sqs:SendMessage"], att("StreamFailureQueue")),
     "PresenceFunctionRole": grant(LOG_WRITE, att("PresenceLogGroup"))
-    | grant(TABLE_RW, att("ConnectionsTable"), sub("${ConnectionsTable.Arn}/index/*"))
+    | CONNECTIONS_RW
     | grant(["iot:Publish"], topic("pub/*")),
 }
 
