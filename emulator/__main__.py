@@ -60,10 +60,6 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         datefmt="%H:%M:%S",
         stream=sys.stdout,
     )
-    # amqtt narrates every state change at INFO; keep its warnings and errors.
-    quiet = max(logging.WARNING, logging.getLogger().level)
-    for noisy in ("transitions.core", "amqtt.broker", "amqtt.broker.plugins", "amqtt"):
-        logging.getLogger(noisy).setLevel(quiet)
     settings = Settings(
         template_path=args.template,
         host=args.host,

@@ -144,7 +144,7 @@ class Broker:
         elif session.expiry_interval != NEVER_EXPIRES:
             loop = asyncio.get_running_loop()
             session.expiry_timer = loop.call_later(
-                session.expiry_interval, self._end_session, session
+                session.expiry_interval, self._end_session, session, True
             )
 
     def _publish_will(self, conn: Connection) -> None:
@@ -161,10 +161,10 @@ class Broker:
         if not self.hooks.authorize_will(conn, will):
             log.info("%s: will on %s refused", conn.client_id, will.topic)
             return
-        self.route(will)
         self.hooks.on_publish_accepted(conn, will)
+        self.route(will)
 
-    def _end_session(self, session: Session) -> None:
+    def _end_session(self, session: Session, expired: bool = False) -> None:
         """Discard a session: its subscriptions, its messages; a delayed will goes out now."""
         if self.sessions.get(session.client_id) is not session:
             return
@@ -179,7 +179,15 @@ class Broker:
         session.stored.clear()
         if will_conn is not None:
             self._publish_will(will_conn)
-        self.hooks.on_session_ended(session)
+        self.hooks.on_session_ended(session, expired)
+
+    def end_session(self, client_id: str) -> bool:
+        """Discard the session of a client that is not connected; False if there is none."""
+        session = self.sessions.get(client_id)
+        if session is None or session.conn is not None:
+            return False
+        self._end_session(session)
+        return True
 
     def disconnect(
         self, client_id: str, reason_code: int, tag: Any = None, detail: str = ""

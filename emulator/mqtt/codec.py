@@ -285,8 +285,11 @@ class Decoder:
     def _parse(self, buf: bytearray, packets: list[Packet]) -> None:
         pos = 0
         size = len(buf)
-        while size - pos >= 2:
+        while size - pos >= 1:
             first = buf[pos]
+            self._check_type(first >> 4)
+            if size - pos < 2:
+                break
             length = 0
             multiplier = 1
             index = pos + 1
@@ -319,14 +322,17 @@ class Decoder:
         if pos:
             del buf[:pos]
 
-    def _decode(self, first: int, body: bytes) -> Packet:
-        packet_type, flags = first >> 4, first & 0x0F
+    def _check_type(self, packet_type: int) -> None:
+        """Refuse a packet by its first byte, before waiting for its body."""
         if packet_type not in self._allowed:
             name = PACKET_NAMES.get(packet_type, f"type {packet_type}")
             raise ProtocolError(f"{name} may not be sent by a {_other(self.side)}")
+        if self.version is None and packet_type != CONNECT:
+            raise ProtocolError("the first packet must be CONNECT")
+
+    def _decode(self, first: int, body: bytes) -> Packet:
+        packet_type, flags = first >> 4, first & 0x0F
         if self.version is None:
-            if packet_type != CONNECT:
-                raise ProtocolError("the first packet must be CONNECT")
             if flags:
                 raise MalformedPacket("CONNECT reserved flags must be 0")
             packet = decode_connect(body)

@@ -356,8 +356,8 @@ class Connection:
             elif packet.qos:
                 self._puback(packet.packet_id, refusal.reason_code)  # type: ignore[arg-type]
             return
-        broker.route(message)
         broker.hooks.on_publish_accepted(self, message)
+        broker.route(message)
         if packet.qos:
             self._puback(packet.packet_id, 0)  # type: ignore[arg-type]
 

@@ -155,7 +155,7 @@ class Hooks:
         """An accepted connection ended."""
 
     def on_publish_accepted(self, client: Connection, message: Message) -> None:
-        """A client's PUBLISH, or its will, was accepted and routed."""
+        """A client's PUBLISH, or its will, was accepted (it is routed right after)."""
 
     def on_subscribed(self, client: Connection, topic_filters: list[str]) -> None:
         """Filters granted by a SUBACK (in request order)."""
@@ -163,5 +163,6 @@ class Hooks:
     def on_unsubscribed(self, client: Connection, topic_filters: list[str]) -> None:
         """Filters named by an UNSUBSCRIBE that was acknowledged."""
 
-    def on_session_ended(self, session: Session) -> None:
-        """A session was discarded (clean start, expiry, or its connection ended)."""
+    def on_session_ended(self, session: Session, expired: bool) -> None:
+        """A session was discarded: its expiry interval ran out (``expired``), or a clean
+        start, the end of its connection or Broker.end_session discarded it."""
