@@ -382,8 +382,12 @@ class Connection:
             transport.write(head + tail)
         else:
             transport.write(head + packet_id_bytes(packet_id) + tail)
-        if transport.buffered() > self.broker.settings.max_write_buffer:
-            self.close_with(reasons.QUOTA_EXCEEDED, "client is not reading", kind=H.SLOW_CONSUMER)
+        if transport.buffered() > self.broker.settings.max_write_buffer and not self.closing:
+            # Not now: this runs while the broker routes a message to many sessions.
+            self._loop.call_soon(self._slow_consumer)
+
+    def _slow_consumer(self) -> None:
+        self.close_with(reasons.QUOTA_EXCEEDED, "client is not reading", kind=H.SLOW_CONSUMER)
 
     # ---- SUBSCRIBE / UNSUBSCRIBE --------------------------------------------------------
 

@@ -227,9 +227,12 @@ class RulesEngine:
             return False
         self.stats.matched += 1
         env = ActionEnv(self.target, self._run_blocking, rule.name)
-        results = await asyncio.gather(
-            *(self._run_action(action, output, msg, env) for action in rule.actions)
-        )
+        if len(rule.actions) == 1:  # the common case: no task for a gather of one
+            results = [await self._run_action(rule.actions[0], output, msg, env)]
+        else:
+            results = await asyncio.gather(
+                *(self._run_action(action, output, msg, env) for action in rule.actions)
+            )
         failures = [failure for failure in results if failure is not None]
         self.stats.actions_failed += len(failures)
         self.stats.actions_ok += len(results) - len(failures)
@@ -241,7 +244,8 @@ class RulesEngine:
         self, action: RuleAction, output: Any, msg: Message, env: ActionEnv
     ) -> _Failure | None:
         try:
-            await asyncio.wait_for(action.run(output, msg, env), self.action_timeout)
+            async with asyncio.timeout(self.action_timeout):
+                await action.run(output, msg, env)
         except Exception as exc:  # every failure is reported, none escapes
             message = str(exc) or type(exc).__name__
             if isinstance(exc, TimeoutError):

@@ -6,7 +6,8 @@ import socket
 
 import pytest
 
-from emulator.mqtt.packets import Publish
+from emulator.iot import Limits
+from emulator.mqtt.packets import Publish, Subscribe, SubscriptionRequest
 from tests.emulator.iot.harness import (
     ALL,
     V3,
@@ -198,3 +199,22 @@ def test_extended_authentication_is_refused(admin: Harness) -> None:
     connack = raw.connect("dev-1", "dev", properties={0x15: "SCRAM-SHA-1"})
     assert connack.reason_code == 0x8C  # Bad authentication method
     assert admin.authorizer.events == []  # refused before custom auth
+
+
+def test_a_client_that_stops_reading_is_cut_off() -> None:
+    h = Harness(limits=Limits(authorizer_min_ttl_s=1, publish_rate=10_000)).start()
+    try:
+        h.authorizer.tokens["dev"] = allow("dev", policy=ALL)
+        raw = RawClient(h)
+        raw.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        assert raw.connect("dev-1", "dev").reason_code == 0
+        raw.send(Subscribe(1, [SubscriptionRequest("t/big", 0)]))
+        chunk = b"x" * LIMIT
+        for _ in range(200):  # 25 MiB to a client that reads nothing
+            h.publish("t/big", chunk)
+            if h.events("disconnected", "dev-1"):
+                break
+        assert h.wait_event("disconnected", "dev-1")[0]["disconnectReason"] == "CLIENT_ERROR"
+        raw.close()
+    finally:
+        h.stop()

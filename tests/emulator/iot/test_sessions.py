@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from emulator.iot import Limits
 from tests.emulator.iot.harness import ALL, V3, V5, Client, Harness, allow, wait_for
 
 
@@ -135,3 +136,41 @@ def test_session_expiry_zero_keeps_nothing(admin: Harness) -> None:
     again = Client(admin, "dev-1", "dev", version=V5, clean=False).connect()
     assert again.session_present is False
     again.close()
+
+
+def test_a_v3_persistent_session_lasts_the_account_expiry() -> None:
+    h = Harness(limits=Limits(authorizer_min_ttl_s=1, session_expiry_s=1)).start()
+    try:
+        h.authorizer.tokens["dev"] = allow("dev", policy=ALL)
+        first = persistent(h, V3).connect()
+        first.subscribe("jobs/+", 1)
+        first.close()
+        h.wait_event("disconnected", "dev-1")
+        assert h.run(lambda: h.broker.has_session("dev-1"))  # kept after the disconnect
+        wait_for(lambda: not h.run(lambda: h.broker.has_session("dev-1")), timeout=5)
+        again = persistent(h, V3).connect()
+        assert again.session_present is False
+        # The expired session also restarted the client's lifecycle versionNumber.
+        assert [e["versionNumber"] for e in h.events("connected", "dev-1")] == [0, 0]
+        again.close()
+    finally:
+        h.stop()
+
+
+def test_queued_messages_per_second_are_limited_account_wide() -> None:
+    h = Harness(limits=Limits(authorizer_min_ttl_s=1, queued_per_second=2)).start()
+    try:
+        h.authorizer.tokens["dev"] = allow("dev", policy=ALL)
+        first = persistent(h, V3).connect()
+        first.subscribe("jobs/+", 1)
+        first.close()
+        h.wait_event("disconnected", "dev-1")
+        for n in range(5):
+            h.publish(f"jobs/{n}", f"job {n}".encode(), 1)
+        again = persistent(h, V3).connect()
+        assert [m.payload for m in again.wait_messages(2)] == [b"job 0", b"job 1"]
+        again.sync()
+        assert len(again.messages) == 2  # the rest were over the rate and dropped
+        again.close()
+    finally:
+        h.stop()
