@@ -179,6 +179,12 @@ class Harness:
             self.thread.join(5)
             self.loop.close()
 
+    def allow_all(self, *tokens: str) -> Harness:
+        """Tokens whose principal (the token itself) may do anything (iot:* on *)."""
+        for token in tokens:
+            self.authorizer.tokens[token] = allow(token, policy=ALL)
+        return self
+
     def publish(self, topic: str, payload: bytes, qos: int = 0, *, retain: bool = False) -> None:
         self.call(self.broker.publish(topic, payload, qos, retain=retain))
 

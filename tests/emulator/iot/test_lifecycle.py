@@ -8,24 +8,16 @@ import pytest
 
 from emulator.iot import Limits
 from tests.emulator.iot.harness import (
-    ALL,
     V3,
     V5,
     Client,
     Harness,
     RawClient,
-    allow,
     wait_for,
 )
 from tests.support.ports import port_is_free
 
 PRESENCE_FIELDS = {"clientId", "timestamp", "eventType", "sessionIdentifier"}
-
-
-@pytest.fixture
-def admin(harness: Harness) -> Harness:
-    harness.authorizer.tokens["dev"] = allow("dev", policy=ALL)
-    return harness
 
 
 def test_connect_and_disconnect_events_have_aws_fields(admin: Harness) -> None:
@@ -66,7 +58,7 @@ def test_versions_grow_per_connection_and_sessions_differ(admin: Harness) -> Non
 def test_versions_reset_after_the_client_was_away_long_enough() -> None:
     h = Harness(limits=Limits(authorizer_min_ttl_s=1, version_reset_s=0)).start()
     try:
-        h.authorizer.tokens["dev"] = allow("dev", policy=ALL)
+        h.allow_all("dev")
         for n in range(2):
             Client(h, "dev-1", "dev").connect().close()
             h.wait_event("disconnected", "dev-1", n + 1)
@@ -107,7 +99,7 @@ def test_allowed_subscribers_receive_lifecycle_events(admin: Harness) -> None:
 def test_keep_alive_timeout() -> None:
     h = Harness(limits=Limits(authorizer_min_ttl_s=1, min_keepalive_s=1)).start()
     try:
-        h.authorizer.tokens["dev"] = allow("dev", policy=ALL)
+        h.allow_all("dev")
         raw = RawClient(h)
         assert raw.connect("dev-1", "dev", keep_alive=1).reason_code == 0
         assert raw.read() is None  # closed after 1.5 x the keep-alive
@@ -130,7 +122,7 @@ def test_protocol_errors_are_client_errors(admin: Harness) -> None:
 @pytest.mark.parametrize("version", [V3, V5])
 def test_stopping_the_broker_is_server_initiated(version: int) -> None:
     h = Harness(limits=Limits(authorizer_min_ttl_s=1)).start()
-    h.authorizer.tokens["dev"] = allow("dev", policy=ALL)
+    h.allow_all("dev")
     c = Client(h, "dev-1", "dev", version=version).connect()
     h.stop()
     assert c.disconnected.wait(5)

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from emulator.mqtt.packets import Subscribe, SubscriptionRequest
-from tests.emulator.iot.harness import ALL, V3, V5, Client, Harness, RawClient, allow
-
-
-@pytest.fixture
-def admin(harness: Harness) -> Harness:
-    for name in ("dev", "pub", "sub"):
-        harness.authorizer.tokens[name] = allow(name, policy=ALL)
-    return harness
+from tests.emulator.iot.harness import V3, V5, Client, Harness, RawClient
 
 
 def expiring(seconds: int) -> Properties:

@@ -8,14 +8,7 @@ from paho.mqtt.properties import Properties
 
 from emulator.mqtt import properties as P
 from emulator.mqtt.packets import Connack, PingResp, Publish, Subscribe, SubscriptionRequest
-from tests.emulator.iot.harness import ALL, V3, V5, Client, Harness, RawClient, allow
-
-
-@pytest.fixture
-def admin(harness: Harness) -> Harness:
-    harness.authorizer.tokens["sub"] = allow("sub", policy=ALL)
-    harness.authorizer.tokens["pub"] = allow("pub", policy=ALL)
-    return harness
+from tests.emulator.iot.harness import V3, V5, Client, Harness, RawClient
 
 
 @pytest.mark.parametrize("version", [V3, V5])

@@ -9,7 +9,6 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from tests.emulator.iot.harness import (
-    ALL,
     V3,
     V5,
     Client,
@@ -20,13 +19,6 @@ from tests.emulator.iot.harness import (
     statement,
     wait_for,
 )
-
-
-@pytest.fixture
-def admin(harness: Harness) -> Harness:
-    for name in ("sub", "pub", "late"):
-        harness.authorizer.tokens[name] = allow(name, policy=ALL)
-    return harness
 
 
 @pytest.mark.parametrize("version", [V3, V5])

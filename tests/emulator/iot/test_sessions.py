@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 
 from emulator.iot import Limits
-from tests.emulator.iot.harness import ALL, V3, V5, Client, Harness, allow, wait_for
+from tests.emulator.iot.harness import V3, V5, Client, Harness, wait_for
 
 
-@pytest.fixture
-def admin(harness: Harness) -> Harness:
-    harness.authorizer.tokens["dev"] = allow("dev", policy=ALL)
-    return harness
+def subscribed_then_gone(h: Harness, version: int) -> None:
+    """A persistent session subscribed to jobs/+ whose client has disconnected."""
+    first = persistent(h, version).connect()
+    first.subscribe("jobs/+", 1)
+    first.close()
+    h.wait_event("disconnected", "dev-1")
 
 
 def persistent(h: Harness, version: int, **kw: object) -> Client:
@@ -44,10 +46,7 @@ def test_a_persistent_session_keeps_subscriptions_and_queues_qos1(
 
 @pytest.mark.parametrize("version", [V3, V5])
 def test_a_clean_start_discards_the_session(admin: Harness, version: int) -> None:
-    first = persistent(admin, version).connect()
-    first.subscribe("jobs/+", 1)
-    first.close()
-    admin.wait_event("disconnected", "dev-1")
+    subscribed_then_gone(admin, version)
     admin.publish("jobs/1", b"queued", 1)
     clean = Client(admin, "dev-1", "dev", version=version).connect()
     assert clean.session_present is False
@@ -103,10 +102,7 @@ def test_taking_over_with_a_clean_session_drops_the_old_session(admin: Harness) 
 
 
 def test_a_session_is_not_resumed_across_mqtt_versions(admin: Harness) -> None:
-    first = persistent(admin, V3).connect()
-    first.subscribe("jobs/+", 1)
-    first.close()
-    admin.wait_event("disconnected", "dev-1")
+    subscribed_then_gone(admin, V3)
     again = persistent(admin, V5).connect()
     assert again.session_present is False
     again.close()
@@ -141,17 +137,14 @@ def test_session_expiry_zero_keeps_nothing(admin: Harness) -> None:
 def test_a_v3_persistent_session_lasts_the_account_expiry() -> None:
     h = Harness(limits=Limits(authorizer_min_ttl_s=1, session_expiry_s=1)).start()
     try:
-        h.authorizer.tokens["dev"] = allow("dev", policy=ALL)
-        first = persistent(h, V3).connect()
-        first.subscribe("jobs/+", 1)
-        first.close()
-        h.wait_event("disconnected", "dev-1")
+        h.allow_all("dev")
+        subscribed_then_gone(h, V3)
         assert h.run(lambda: h.broker.has_session("dev-1"))  # kept after the disconnect
         wait_for(lambda: not h.run(lambda: h.broker.has_session("dev-1")), timeout=5)
         again = persistent(h, V3).connect()
         assert again.session_present is False
         # The expired session also restarted the client's lifecycle versionNumber.
-        assert [e["versionNumber"] for e in h.events("connected", "dev-1")] == [0, 0]
+        assert [e["versionNumber"] for e in h.wait_event("connected", "dev-1", 2)] == [0, 0]
         again.close()
     finally:
         h.stop()
@@ -160,11 +153,8 @@ def test_a_v3_persistent_session_lasts_the_account_expiry() -> None:
 def test_queued_messages_per_second_are_limited_account_wide() -> None:
     h = Harness(limits=Limits(authorizer_min_ttl_s=1, queued_per_second=2)).start()
     try:
-        h.authorizer.tokens["dev"] = allow("dev", policy=ALL)
-        first = persistent(h, V3).connect()
-        first.subscribe("jobs/+", 1)
-        first.close()
-        h.wait_event("disconnected", "dev-1")
+        h.allow_all("dev")
+        subscribed_then_gone(h, V3)
         for n in range(5):
             h.publish(f"jobs/{n}", f"job {n}".encode(), 1)
         again = persistent(h, V3).connect()

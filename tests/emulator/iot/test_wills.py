@@ -12,23 +12,14 @@ from paho.mqtt.reasoncodes import ReasonCode
 from emulator.mqtt.codec import Decoder, encode
 from emulator.mqtt.packets import Connect, Will
 from tests.emulator.iot.harness import (
-    ALL,
     AUTHORIZER,
     V3,
     V5,
     Client,
     Harness,
-    allow,
 )
 
 WILL_TOPIC = "status/dev-1"
-
-
-@pytest.fixture
-def admin(harness: Harness) -> Harness:
-    harness.authorizer.tokens["dev"] = allow("dev", policy=ALL)
-    harness.authorizer.tokens["watch"] = allow("watch", policy=ALL)
-    return harness
 
 
 def watcher(h: Harness) -> Client:
