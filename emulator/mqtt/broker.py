@@ -11,7 +11,6 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable
 from typing import Any
 
 from emulator.mqtt import hooks as H
@@ -67,10 +66,6 @@ class Broker:
         if not task.cancelled() and task.exception() is not None:
             log.error("broker task failed", exc_info=task.exception())
 
-    def spawn(self, awaitable: Awaitable[Any]) -> None:
-        """Run a coroutine in the background, tracked until stop()."""
-        self.track(asyncio.ensure_future(awaitable))
-
     def connack_properties(self) -> P.Properties:
         """The MQTT 5 CONNACK properties every client gets (a fresh copy)."""
         return dict(self._connack_props)
@@ -116,7 +111,6 @@ class Broker:
                 session.will_conn = None
         session.expiry_interval = expiry
         session.conn = conn
-        session.disconnected_at = None
         self.clients[client_id] = conn
         return session, present
 
@@ -128,7 +122,6 @@ class Broker:
         if session is None or session.conn is not conn:
             return
         session.detach()
-        session.disconnected_at = time.monotonic()
         self.hooks.on_disconnected(conn, reason)
         will = conn.will
         if will is not None and self.hooks.should_send_will(conn, reason):
@@ -333,8 +326,3 @@ class Broker:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-
-    def subscribed_filters(self, client_id: str) -> list[str]:
-        """The filters of a client's session (for inspection and tests)."""
-        session = self.sessions.get(client_id)
-        return sorted(session.subscriptions) if session else []

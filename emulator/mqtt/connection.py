@@ -172,7 +172,6 @@ class Connection:
         settings = self.broker.settings
         self.version = packet.version
         self._v5 = packet.version == MQTT_5
-        self.decoder.version = packet.version
         self.connect = packet
         props = packet.properties
         client_id = packet.client_id

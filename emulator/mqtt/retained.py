@@ -15,12 +15,6 @@ class RetainedStore:
         self._messages: dict[str, Message] = {}
         self.hash_matches_parent = hash_matches_parent
 
-    def __len__(self) -> int:
-        return len(self._messages)
-
-    def __contains__(self, topic: str) -> bool:
-        return topic in self._messages
-
     def store(self, message: Message) -> None:
         """Keep ``message`` as its topic's retained message, or delete it if empty."""
         if message.payload:

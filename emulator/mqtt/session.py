@@ -58,11 +58,9 @@ class Session:
     pending: deque[Delivery] = field(default_factory=deque)
     stored: deque[Delivery] = field(default_factory=deque)
     conn: Connection | None = None
-    disconnected_at: float | None = None
     expiry_timer: asyncio.TimerHandle | None = None
     will_timer: asyncio.TimerHandle | None = None
     will_conn: Connection | None = None  # whose delayed will will_timer publishes
-    dropped: int = 0
     _next_packet_id: int = 1
     _release_timer: asyncio.TimerHandle | None = None
 
@@ -91,13 +89,11 @@ class Session:
         conn = self.conn
         if conn is None:
             if self.queued() >= limit:
-                self.dropped += 1
                 return False
             self.stored.append(Delivery(message, retain))
             return True
         if self.pending or len(self.inflight) >= conn.send_window:
             if self.queued() >= limit:
-                self.dropped += 1
                 return False
             self.pending.append(Delivery(message, retain))
             self.pump()
