@@ -235,21 +235,28 @@ class IotBroker:
         return core is not None and client_id in core.sessions
 
     def disconnect_client(
-        self, client_id: str, *, clean_session: bool = False, prevent_will: bool = False
+        self,
+        client_id: str,
+        *,
+        clean_session: bool = False,
+        prevent_will: bool = False,
+        reason: str = lifecycle.API_INITIATED_DISCONNECT,
+        reason_code: int = reasons.ADMINISTRATIVE_ACTION,
     ) -> bool:
-        """Close a client's connection as the DeleteConnection API does.
+        """Close a client's connection from IoT Core's side, as the DeleteConnection API does.
 
-        The client gets DISCONNECT (MQTT 5: Administrative action), the lifecycle event
-        says API_INITIATED_DISCONNECT, the will is sent unless ``prevent_will``, and
-        ``clean_session`` also discards a persistent session. False when the client is
-        neither connected nor has a session ("Managing MQTT connections",
+        The client gets DISCONNECT with ``reason_code`` (MQTT 5; default Administrative
+        action), the lifecycle event says ``reason`` (default API_INITIATED_DISCONNECT),
+        the will is sent unless ``prevent_will``, and ``clean_session`` also discards a
+        persistent session. False when the client is neither connected nor has a
+        session ("Managing MQTT connections",
         https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html#mqtt-client-disconnect).
         """
         core = self._core
         if core is None:
             return False
-        tag = Closing(lifecycle.API_INITIATED_DISCONNECT, send_will=not prevent_will)
-        found = core.disconnect(client_id, reasons.ADMINISTRATIVE_ACTION, tag, "DeleteConnection")
+        tag = Closing(reason, send_will=not prevent_will)
+        found = core.disconnect(client_id, reason_code, tag, reason.lower())
         if clean_session:
             found = core.end_session(client_id) or found
         return found or self.has_session(client_id)

@@ -151,3 +151,25 @@ def test_a_delayed_will_is_sent_after_its_delay(admin: Harness) -> None:
 async def _publish_later(h: Harness, delay: float, topic: str, payload: bytes) -> None:
     await asyncio.sleep(delay)
     await h.broker.publish(topic, payload, 1)
+
+
+def test_disconnect_client_takes_the_reason_to_report(admin: Harness) -> None:
+    c = Client(admin, "dev-1", "dev", version=V5).connect()
+    assert admin.run(
+        lambda: admin.broker.disconnect_client(
+            "dev-1", reason="SERVER_INITIATED_DISCONNECT", reason_code=0x8B
+        )
+    )
+    assert c.disconnected.wait(5)
+    assert c.disconnect_code == 0x8B
+    assert reason_of(admin) == "SERVER_INITIATED_DISCONNECT"
+    c.close()
+
+
+def test_disconnect_client_with_clean_session_discards_a_persistent_one(admin: Harness) -> None:
+    c = Client(admin, "dev-1", "dev", clean=False).connect()
+    c.subscribe("jobs/+")
+    assert admin.run(lambda: admin.broker.disconnect_client("dev-1", clean_session=True))
+    assert c.disconnected.wait(5)
+    assert not admin.run(lambda: admin.broker.has_session("dev-1"))
+    c.close()
