@@ -129,9 +129,11 @@ class IotBroker:
         if core is None:
             return
         if self._listener is not None:
+            self._listener.close()
+        await core.close_all()
+        if self._listener is not None:
             await self._listener.stop()
             self._listener = None
-        await core.close_all()
         self._core = None
         if self._tasks:
             _, late = await asyncio.wait(list(self._tasks), timeout=_STOP_TIMEOUT_S)

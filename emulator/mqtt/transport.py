@@ -90,8 +90,13 @@ class TcpListener:
         self._server = await loop.create_server(lambda: _TcpProtocol(broker), host, port)
         return int(self._server.sockets[0].getsockname()[1])
 
-    async def stop(self) -> None:
+    def close(self) -> None:
         """Stop accepting connections (existing ones are the broker's to close)."""
+        if self._server is not None:
+            self._server.close()
+
+    async def stop(self) -> None:
+        """Stop accepting, then wait (up to 5 s) for the listener and its connections."""
         server, self._server = self._server, None
         if server is not None:
             server.close()
