@@ -17,6 +17,7 @@ from tests.emulator.iot.harness import (
     V5,
     Client,
     Harness,
+    RawClient,
 )
 
 WILL_TOPIC = "status/dev-1"
@@ -173,3 +174,22 @@ def test_disconnect_client_with_clean_session_discards_a_persistent_one(admin: H
     assert c.disconnected.wait(5)
     assert not admin.run(lambda: admin.broker.has_session("dev-1"))
     c.close()
+
+
+@pytest.mark.parametrize(
+    ("version", "will", "code"),
+    [
+        (5, Will("$aws/events/fake", b"x"), 0x90),  # reserved topic: Topic Name invalid
+        (5, Will("t/" + "x" * 255, b"x"), 0x90),  # over 256 bytes
+        (5, Will("status/dev-1", b"x", qos=2), 0x9B),  # QoS not supported
+        (4, Will("status/dev-1", b"x", qos=2), 5),  # 3.1.1 has no such code
+    ],
+    ids=["reserved", "too-long", "qos2-v5", "qos2-v3"],
+)
+def test_wills_that_cannot_be_published_refuse_the_connect(
+    admin: Harness, version: int, will: Will, code: int
+) -> None:
+    raw = RawClient(admin, version)
+    assert raw.connect("dev-1", "dev", will=will).reason_code == code
+    assert raw.read() is None
+    assert admin.events("connected", "dev-1") == []
