@@ -115,7 +115,7 @@ def started(name: str, args: argparse.Namespace, workdir: Path) -> Iterator[Targ
         else:
             raise ClientError(f"unknown target {name!r}; use {', '.join(TARGETS)}")
         if child is not None and child.proc is not None:
-            target.pgid = child.proc.pid
+            target.pid = child.proc.pid
         yield target
     except BaseException:
         if child is not None:
@@ -201,6 +201,11 @@ def _print_table(rows: list[dict]) -> None:
             f"{ms(lat['p50']):>9}{ms(lat['p95']):>9}{ms(lat['p99']):>9}{ms(lat['max']):>9}"
             f"{ms(r['cpu_ms_per_message']):>9}"
         )
+    for r in rows:
+        parts = r.get("cpu_ms_per_message_by_part") or {}
+        if len(parts) > 1:
+            where = ", ".join(f"{part} {value:.2f}" for part, value in parts.items())
+            print(f"{r['target']} ({r['mode']} {r['rate']:g}) CPU ms/message by process: {where}")
 
 
 def run(args: argparse.Namespace, argv: Sequence[str]) -> int:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from bench.cpu import group_cpu_seconds
+from bench.cpu import difference, tree_cpu_seconds
 from bench.nodelay import set_nodelay
 from bench.progress import Progress
 from bench.stats import percentile
@@ -59,6 +59,7 @@ class RunData:
     send_end_ns: int = 0
     last_receipt_ns: int = 0
     cpu_seconds: float | None = None
+    cpu_parts: dict[str, float] = field(default_factory=dict)  # by role: main, moto, lambda
     client_cpu_seconds: float = 0.0  # this process: shows when the clients are the limit
     setup_seconds: float = 0.0
 
@@ -242,14 +243,15 @@ class LoadRun:
     def run(self) -> RunData:
         try:
             self._connect()
-            cpu_before = group_cpu_seconds(self.target.pgid)
+            cpu_before = tree_cpu_seconds(self.target.pid)
             own_before = time.process_time()
             self._publish_all()
             self._drain()
-            cpu_after = group_cpu_seconds(self.target.pgid)
+            cpu_after = tree_cpu_seconds(self.target.pid)
             self.data.client_cpu_seconds = time.process_time() - own_before
-            if cpu_before is not None and cpu_after is not None:
-                self.data.cpu_seconds = cpu_after - cpu_before
+            self.data.cpu_parts = difference(cpu_before, cpu_after)
+            if self.data.cpu_parts:
+                self.data.cpu_seconds = sum(self.data.cpu_parts.values())
             self.progress.done(self._status("done"))
         finally:
             self._close()

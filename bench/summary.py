@@ -62,6 +62,12 @@ def summarize(data: RunData, storage: dict[str, Any] | None, extra: dict[str, An
         "latency_ms": latency_summary([lat for _, lat in data.samples]),
         "cpu_seconds": None if data.cpu_seconds is None else round(data.cpu_seconds, 3),
         "cpu_ms_per_message": cpu_per_msg,
+        "cpu_ms_per_message_by_part": {
+            part: round(seconds * 1000 / counts["sent"], 4)
+            for part, seconds in sorted(data.cpu_parts.items())
+        }
+        if counts["sent"]
+        else {},
         "client_cpu_seconds": round(data.client_cpu_seconds, 3),
         "setup_seconds": round(data.setup_seconds, 2),
         "storage": storage,

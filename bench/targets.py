@@ -24,10 +24,10 @@ Sink = Callable[[str, bytes, int], None]
 
 @dataclass
 class Target:
-    """One system under test; `pgid` (when we started it) lets us read its CPU time."""
+    """One system under test; `pid` (when we started it) lets us read its CPU time."""
 
     name: str
-    pgid: int | None = None
+    pid: int | None = None
     transport: str = "tcp"
     port: int = 0  # the MQTT port the clients connect to (0: unknown)
 

@@ -61,12 +61,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
     args = parser.parse_args(argv)
     if not args.template.is_file():
         parser.error(f"template not found: {args.template} (run `make template`)")
-    # amqtt narrates every state change at INFO; keep its warnings and errors.
-    logs.configure(
-        args.log_level,
-        sys.stdout,
-        ("transitions.core", "amqtt.broker", "amqtt.broker.plugins", "amqtt"),
-    )
+    logs.configure(args.log_level, sys.stdout)
     settings = Settings(
         template_path=args.template,
         host=args.host,

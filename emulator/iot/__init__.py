@@ -1,4 +1,5 @@
-"""Local AWS IoT Core: amqtt broker with custom auth, IoT policies, lifecycle events, limits."""
+"""Local AWS IoT Core: the emulator.mqtt broker with custom auth, IoT policies, AWS's
+limits and lifecycle events."""
 
 from emulator.iot.broker import IotBroker, PublishHook
 from emulator.iot.context import MessageContext

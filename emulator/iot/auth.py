@@ -1,32 +1,36 @@
-"""The custom authorizer: AWS's event in, a validated AuthResult (or a refusal) out.
+"""The custom authorizer: AWS's request event in, a validated AuthResult (or a refusal) out.
 
-The Lambda itself is injected (`invoke(event) -> dict`), so the broker does not
-know whether it runs in-process, in a worker or is a test double.
+Event and answer as "Defining your Lambda function"
+(https://docs.aws.amazon.com/iot/latest/developerguide/config-custom-auth.html);
+where the authorizer name and token come from as "Connecting to AWS IoT Core by
+using custom authentication" (https://docs.aws.amazon.com/iot/latest/developerguide/
+custom-auth.html). The Lambda itself is injected (``invoke(event) -> answer``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from emulator.iot.framing import ConnectInfo
 from emulator.iot.policy import PolicyError, PolicySet
-from emulator.iot.transport import TransportInfo
+from emulator.mqtt import ConnectRequest
 
 log = logging.getLogger(__name__)
 
 AuthorizerInvoke = Callable[[dict[str, Any]], Awaitable[Any]]
 AUTHORIZER_NAME_KEY = "x-amz-customauthorizer-name"
-_PRINCIPAL = re.compile(r"^[A-Za-z0-9]{1,128}$")
+_PRINCIPAL = re.compile(r"[A-Za-z0-9]{1,128}")
 MAX_POLICY_DOCUMENTS = 10
-MAX_SESSION_S = 86_400
+MAX_POLICY_CHARS = 2048  # per document, white space excluded
+DEFAULT_SESSION_S = 86_400
 
 
 class AuthRefused(Exception):
@@ -48,12 +52,12 @@ def _query_params(query: str) -> dict[str, str]:
 
 
 class CustomAuthorizer:
-    """One AWS::IoT::Authorizer (signing disabled), reached by name like on AWS.
+    """One AWS::IoT::Authorizer with signing disabled, selected by name like on AWS.
 
-    WebSockets: name and token come from the upgrade request's query string (or the
-    x-amz-customauthorizer-name header). MQTT over TCP: from the query part of the
-    username (`user?x-amz-customauthorizer-name=NAME&token=...`); the password is
-    passed base64-encoded as AWS does and, when password_as_token, also as `token`.
+    The name and the token (under ``token_key_name``) are looked for in the WebSocket
+    upgrade's query string and headers, then in the query part of the MQTT user name
+    (``name?x-amz-customauthorizer-name=...&token=...``). The MQTT password reaches the
+    Lambda only base64-encoded in protocolData.mqtt.password, as on AWS.
     """
 
     def __init__(
@@ -63,49 +67,57 @@ class CustomAuthorizer:
         *,
         timeout_s: float = 5.0,
         token_key_name: str = "token",  # noqa: S107 (a query parameter name)
-        password_as_token: bool = True,
         is_default: bool = False,
+        min_ttl_s: int = 300,
+        max_ttl_s: int = 86_400,
     ) -> None:
         self.name = name
         self._invoke = invoke
         self.timeout_s = timeout_s
         self.token_key_name = token_key_name
-        self.password_as_token = password_as_token
         self.is_default = is_default
+        self.min_ttl_s = min_ttl_s
+        self.max_ttl_s = max_ttl_s
 
-    def build_event(self, transport: TransportInfo, connect: ConnectInfo) -> dict[str, Any]:
-        """AWS's custom authorizer event for this CONNECT; raises AuthRefused on a wrong name."""
-        params = _query_params(transport.http_query) if transport.protocol == "ws" else {}
-        username = connect.username or ""
-        if transport.protocol == "tcp" and "?" in username:
-            params = _query_params(username.split("?", 1)[1])
-        name = params.get(AUTHORIZER_NAME_KEY) or transport.http_headers.get(AUTHORIZER_NAME_KEY)
+    def build_event(self, request: ConnectRequest) -> dict[str, Any]:
+        """AWS's event for this CONNECT; raises AuthRefused on a missing or wrong name."""
+        peer = request.peer
+        headers = dict(peer.http_headers)
+        lowered = {k.lower(): v for k, v in headers.items()}
+        params = _query_params(peer.http_query) if peer.http_query else {}
+        username = request.username
+        if username is not None and "?" in username:
+            for key, value in _query_params(username.split("?", 1)[1]).items():
+                params.setdefault(key, value)
+        name = params.get(AUTHORIZER_NAME_KEY) or lowered.get(AUTHORIZER_NAME_KEY)
         if name is None and not self.is_default:
             raise AuthRefused("no authorizer name given and no default authorizer")
         if name is not None and name != self.name:
             raise AuthRefused(f"unknown authorizer {name!r}")
-        mqtt: dict[str, Any] = {"clientId": connect.client_id}
-        if connect.username is not None:
-            mqtt["username"] = connect.username
-        if connect.password is not None:
-            mqtt["password"] = base64.b64encode(connect.password).decode("ascii")
-        event: dict[str, Any] = {
-            "signatureVerified": False,
-            "protocols": ["mqtt"],
-            "protocolData": {"mqtt": mqtt},
-            "connectionMetadata": {"id": str(uuid.uuid4())},
-        }
-        if transport.protocol == "ws":
-            event["protocols"] = ["http", "mqtt"]
-            event["protocolData"]["http"] = {
-                "headers": dict(transport.http_headers),
-                "queryString": f"?{transport.http_query}" if transport.http_query else "",
-            }
-        token = params.get(self.token_key_name)
-        if token is None and self.password_as_token and connect.password:
-            token = connect.password.decode("utf-8", errors="replace")
+        mqtt: dict[str, Any] = {}
+        if username is not None:
+            mqtt["username"] = username
+        if request.password is not None:
+            mqtt["password"] = base64.b64encode(request.password).decode("ascii")
+        if not request.client_id_assigned:
+            mqtt["clientId"] = request.client_id
+        protocol_data: dict[str, Any] = {}
+        protocols = ["mqtt"]
+        if peer.transport == "ws":
+            protocols = ["http", "mqtt"]
+            http: dict[str, Any] = {"headers": headers}
+            if peer.http_query is not None:
+                http["queryString"] = f"?{peer.http_query}"
+            protocol_data["http"] = http
+        protocol_data["mqtt"] = mqtt
+        event: dict[str, Any] = {}
+        token = params.get(self.token_key_name) or lowered.get(self.token_key_name.lower())
         if token is not None:
             event["token"] = token
+        event["signatureVerified"] = False
+        event["protocols"] = protocols
+        event["protocolData"] = protocol_data
+        event["connectionMetadata"] = {"id": str(uuid.uuid4())}
         return event
 
     async def authorize(self, event: dict[str, Any]) -> AuthResult:
@@ -116,42 +128,54 @@ class CustomAuthorizer:
             raise AuthRefused(f"authorizer timed out after {self.timeout_s}s") from exc
         except Exception as exc:
             raise AuthRefused(f"authorizer failed: {exc!r}") from exc
-        return parse_response(response)
+        return parse_response(response, self.min_ttl_s, self.max_ttl_s)
 
 
-def _seconds(response: dict[str, Any], key: str) -> int | None:
+def _seconds(response: Mapping[str, Any], key: str, low: int, high: int) -> int | None:
     value = response.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_SESSION_S:
-        raise AuthRefused(f"{key} must be an integer between 1 and {MAX_SESSION_S}")
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise AuthRefused(f"{key} must be an integer from {low} to {high}")
     return value
 
 
-def parse_response(response: Any) -> AuthResult:
-    """Validate an authorizer answer the way IoT Core does before trusting it."""
+def _policy_chars(document: Any) -> int:
+    text = document if isinstance(document, str) else json.dumps(document)
+    return sum(1 for c in text if not c.isspace())
+
+
+def parse_response(response: Any, min_ttl_s: int = 300, max_ttl_s: int = 86_400) -> AuthResult:
+    """Validate an authorizer answer before trusting it, as IoT Core does."""
     if not isinstance(response, dict):
         raise AuthRefused("authorizer response is not an object")
-    if response.get("isAuthenticated") is not True:
-        if response.get("isAuthenticated") is False:
+    authenticated = response.get("isAuthenticated")
+    if authenticated is not True:
+        if authenticated is False:
             raise AuthRefused("authorizer answered isAuthenticated=false")
         raise AuthRefused("isAuthenticated missing or not a boolean")
     principal = response.get("principalId")
-    if not isinstance(principal, str) or not _PRINCIPAL.match(principal):
+    if not isinstance(principal, str) or not _PRINCIPAL.fullmatch(principal):
         raise AuthRefused("principalId must be 1-128 alphanumeric characters")
     documents = response.get("policyDocuments")
     if (
         not isinstance(documents, list)
         or not documents
         or len(documents) > MAX_POLICY_DOCUMENTS
-        or not all(isinstance(d, str) for d in documents)
+        or not all(isinstance(d, (str, dict)) for d in documents)
     ):
-        raise AuthRefused("policyDocuments must be a list of 1-10 JSON strings")
+        raise AuthRefused("policyDocuments must be a list of 1-10 policy documents")
+    if any(_policy_chars(d) > MAX_POLICY_CHARS for d in documents):
+        raise AuthRefused(f"a policy document is longer than {MAX_POLICY_CHARS} characters")
     try:
         policies = PolicySet.from_documents(documents)
     except PolicyError as exc:
         raise AuthRefused(f"bad policy document: {exc}") from exc
-    disconnect_after = _seconds(response, "disconnectAfterInSeconds") or MAX_SESSION_S
+    disconnect_after = _seconds(response, "disconnectAfterInSeconds", min_ttl_s, max_ttl_s)
+    refresh_after = _seconds(response, "refreshAfterInSeconds", min_ttl_s, max_ttl_s)
     return AuthResult(
-        principal, policies, disconnect_after, _seconds(response, "refreshAfterInSeconds")
+        principal,
+        policies,
+        DEFAULT_SESSION_S if disconnect_after is None else disconnect_after,
+        refresh_after,
     )

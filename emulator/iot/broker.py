@@ -1,4 +1,10 @@
-"""IotBroker: the local AWS IoT Core message broker (public interface of emulator.iot)."""
+"""IotBroker: the local AWS IoT Core message broker (public interface of emulator.iot).
+
+The MQTT protocol is emulator.mqtt's; this class configures it the way AWS IoT Core
+behaves ("MQTT", https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html, and
+"AWS IoT Core endpoints and quotas", https://docs.aws.amazon.com/general/latest/gr/
+iot-core.html#message-broker-limits) and plugs in IotHooks for everything AWS decides.
+"""
 
 from __future__ import annotations
 
@@ -12,28 +18,53 @@ from typing import Any
 from aiohttp import web
 
 from emulator.iot import lifecycle
-from emulator.iot.amqtt_broker import AmqttBroker
-from emulator.iot.auth import AuthorizerInvoke, AuthRefused, CustomAuthorizer
-from emulator.iot.connection import Connection
+from emulator.iot.auth import AuthorizerInvoke, CustomAuthorizer
 from emulator.iot.context import MessageContext
-from emulator.iot.framing import FrameGuard
-from emulator.iot.limits import Limits, topic_problem
+from emulator.iot.hooks import Closing, IotHooks
+from emulator.iot.limits import MAX_QOS, Limits, topic_problem
 from emulator.iot.policy import IotArns
-from emulator.iot.transport import TcpWriter, TransportInfo, WsReader, WsWriter
+from emulator.mqtt import Broker, Message, Peer, Settings, TcpListener, reasons, serve_websocket
 
 log = logging.getLogger(__name__)
 
 PublishHook = Callable[[str, bytes, MessageContext], Awaitable[None] | None]
-WS_LISTENER = "ws"
 _STOP_TIMEOUT_S = 5.0
 
 
+def broker_settings(limits: Limits) -> Settings:
+    """The MQTT core configured as AWS IoT Core documents its broker."""
+    return Settings(
+        max_packet_size=limits.max_packet_bytes,
+        receive_maximum=limits.max_inflight,
+        max_inflight_out=limits.max_inflight,
+        topic_alias_maximum=limits.topic_alias_maximum,
+        # Keep-alive 30..1200 s; 0 means the default of 1200 s; disconnect after 1.5x.
+        keep_alive_min=limits.min_keepalive_s,
+        keep_alive_max=limits.max_keepalive_s,
+        keep_alive_default=limits.max_keepalive_s,
+        connect_timeout_s=limits.connect_timeout_s,
+        session_expiry_v3_s=limits.session_expiry_s,
+        session_expiry_max_s=limits.session_expiry_s,
+        message_expiry_min_s=limits.message_expiry_min_s,
+        message_expiry_max_s=limits.message_expiry_max_s,
+        stored_delivery_rate=limits.stored_delivery_rate,
+        inflight_ttl_s=limits.qos1_retry_s,
+        max_queued_per_session=limits.max_queued_per_session,
+        # "sensor/#" does not match "sensor"; retained messages only for exact filters;
+        # QoS 2 requests get no PUBACK or SUBACK (AWS IoT differences from MQTT).
+        hash_matches_parent=False,
+        retained_for_wildcards=False,
+        qos2_requests="ignore",
+        max_write_buffer=8 * 1024 * 1024,
+    )
+
+
 class IotBroker:
-    """MQTT 3.1.1 broker behaving like AWS IoT Core towards clients and the rules engine.
+    """MQTT 3.1.1 and 5 over TCP and WebSocket, behaving like AWS IoT Core.
 
     on_publish(topic, payload, ctx) is called once per accepted publish: client
-    publishes that passed iot:Publish, will messages, and everything sent through
-    publish() (data plane, republish actions, lifecycle events). If it returns an
+    publishes that passed the policy, wills, and everything sent through publish()
+    (data plane, republish actions) and lifecycle events. If it returns an
     awaitable, that runs as a task the broker tracks and awaits on stop().
     """
 
@@ -49,28 +80,33 @@ class IotBroker:
         account_id: str = "123456789012",
         authorizer_timeout_s: float = 5.0,
         token_key_name: str = "token",  # noqa: S107 (a query parameter name)
-        password_as_token: bool = True,
         default_authorizer: bool = False,
         limits: Limits | None = None,
     ) -> None:
+        self.limits = limits or Limits()
         self.authorizer = CustomAuthorizer(
             authorizer_name,
             invoke_authorizer,
             timeout_s=authorizer_timeout_s,
             token_key_name=token_key_name,
-            password_as_token=password_as_token,
             is_default=default_authorizer,
+            min_ttl_s=self.limits.authorizer_min_ttl_s,
+            max_ttl_s=self.limits.authorizer_max_ttl_s,
         )
         self.on_publish = on_publish
         self.host = host
-        self.limits = limits or Limits()
         self.arns = IotArns(region, account_id)
-        self.versions = lifecycle.VersionCounter()
-        self.live: dict[str, Connection] = {}
+        self.hooks = IotHooks(
+            authorizer=self.authorizer,
+            limits=self.limits,
+            arns=self.arns,
+            emit=self.publish_event,
+            dispatch=self.dispatch,
+        )
         self._requested_port = mqtt_port
         self._bound_port: int | None = None
-        self._amqtt: AmqttBroker | None = None
-        self._connections: set[Connection] = set()
+        self._core: Broker | None = None
+        self._listener: TcpListener | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # ---- lifecycle ----------------------------------------------------------------
@@ -81,40 +117,24 @@ class IotBroker:
         return self._bound_port
 
     async def start(self) -> None:
-        """Start the TCP listener (if any) and make the WebSocket listener available."""
-        listeners: dict[str, Any] = {WS_LISTENER: {"type": "external", "bind": "external"}}
-        if self._requested_port is None:
-            listeners["default"] = {"type": "external", "bind": "external"}
-        else:
-            listeners["default"] = {"type": "tcp", "bind": f"{self.host}:{self._requested_port}"}
-        broker = AmqttBroker(
-            self, {"listeners": listeners, "plugins": {}, "timeout_disconnect_delay": 0}
-        )
-        await broker.start()
-        self._amqtt = broker
-        server = broker._servers.get("default")
-        sockets = getattr(getattr(server, "instance", None), "sockets", None)
-        if self._requested_port is not None and sockets:
-            self._bound_port = sockets[0].getsockname()[1]
+        """Start the TCP listener (unless mqtt_port is None) and accept WebSockets."""
+        self._core = Broker(self.hooks, broker_settings(self.limits))
+        if self._requested_port is not None:
+            self._listener = TcpListener(self._core)
+            self._bound_port = await self._listener.start(self.host, self._requested_port)
 
     async def stop(self) -> None:
         """Close every connection (SERVER_INITIATED_DISCONNECT), the listener and all tasks."""
-        broker, self._amqtt = self._amqtt, None
-        if broker is None:
+        core = self._core
+        if core is None:
             return
-        self._stopping_broker = broker
-        conns = list(self._connections)
-        await asyncio.gather(
-            *(c.close(lifecycle.SERVER_INITIATED_DISCONNECT) for c in conns), return_exceptions=True
-        )
-        pending = [asyncio.ensure_future(c.done.wait()) for c in conns]
-        if pending:
-            _, late = await asyncio.wait(pending, timeout=_STOP_TIMEOUT_S)
-            for task in late:
-                task.cancel()
-        for conn in list(self._connections):
-            conn.writer.abort()
-        await broker.shutdown()
+        if self._listener is not None:
+            self._listener.close()
+        await core.close_all()
+        if self._listener is not None:
+            await self._listener.stop()
+            self._listener = None
+        self._core = None
         if self._tasks:
             _, late = await asyncio.wait(list(self._tasks), timeout=_STOP_TIMEOUT_S)
             for task in late:
@@ -122,82 +142,34 @@ class IotBroker:
             await asyncio.gather(*late, return_exceptions=True)
         self._bound_port = None
 
+    async def __aenter__(self) -> IotBroker:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        with contextlib.suppress(Exception):
+            await self.stop()
+
     # ---- transports -----------------------------------------------------------------
 
     async def handle_websocket(self, ws: web.WebSocketResponse, request: web.Request) -> None:
         """Serve MQTT on a prepared aiohttp WebSocket until it closes (the /mqtt route)."""
-        broker = self._amqtt
-        if broker is None:
+        core = self._core
+        if core is None or core.stopping:
             await ws.close(code=1013)
             return
-        peer = request.transport.get_extra_info("peername") if request.transport else None
-        ip, port = (peer[0], peer[1]) if peer else (request.remote or "", 0)
-        info = TransportInfo(
-            source_ip=ip,
-            source_port=port,
-            protocol="ws",
-            http_headers={k.lower(): v for k, v in request.headers.items()},
-            http_query=request.query_string,
+        transport = request.transport
+        peer = transport.get_extra_info("peername") if transport else None
+        host, port = (peer[0], peer[1]) if peer else (request.remote or "", 0)
+        _, has_query, query = request.raw_path.partition("?")
+        info = Peer(
+            host,
+            port,
+            "ws",
+            tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.raw_headers),
+            query if has_query else None,
         )
-        reader = WsReader(ws)
-        conn = self.new_connection(info, reader, WsWriter(ws, (ip, port), request.transport))
-        conn.ws_reader = reader
-        await broker.serve(conn, WS_LISTENER)
-
-    def new_connection(
-        self, info: TransportInfo, source: Any, writer: TcpWriter | WsWriter
-    ) -> Connection:
-        """Connection state for a freshly accepted transport."""
-        return Connection(info, FrameGuard(source, self.limits), writer, self.arns)
-
-    def track(self, conn: Connection) -> None:
-        """Remember a running connection (stop() closes them)."""
-        self._connections.add(conn)
-
-    async def finish(self, conn: Connection) -> None:
-        """Last step of every connection: timers, registry, socket, disconnect event."""
-        conn.cancel_timers()
-        if self.live.get(conn.client_id) is conn:
-            del self.live[conn.client_id]
-        await conn.writer.close()
-        try:
-            if conn.accepted and lifecycle.has_lifecycle_events(conn.client_id):
-                await self.publish_event(
-                    *lifecycle.disconnected(
-                        conn.client_id,
-                        conn.session_id,
-                        conn.principal,
-                        conn.transport.source_ip,
-                        conn.version,
-                        conn.final_reason(),
-                    )
-                )
-        finally:
-            conn.done.set()
-            self._connections.discard(conn)
-
-    def start_timers(self, conn: Connection, event: dict[str, Any]) -> None:
-        """disconnectAfterInSeconds and refreshAfterInSeconds of the authorizer's answer."""
-        assert conn.auth is not None
-        loop = asyncio.get_running_loop()
-        conn.timers.append(
-            loop.call_later(
-                conn.auth.disconnect_after_s,
-                lambda: self._spawn(conn.close(lifecycle.SERVER_INITIATED_DISCONNECT)),
-            )
-        )
-        if conn.auth.refresh_after_s:
-            conn.timers.append(asyncio.ensure_future(self._refresh(conn, event)))
-
-    async def _refresh(self, conn: Connection, event: dict[str, Any]) -> None:
-        while conn.auth is not None and conn.auth.refresh_after_s:
-            await asyncio.sleep(conn.auth.refresh_after_s)
-            try:
-                conn.authorize(await self.authorizer.authorize(event))
-            except AuthRefused as exc:
-                log.info("%s: refresh refused (%s), closing", conn.client_id, exc)
-                await conn.close(lifecycle.AUTH_ERROR)
-                return
+        await serve_websocket(core, ws, info, transport)
 
     # ---- publishing -------------------------------------------------------------------
 
@@ -210,41 +182,32 @@ class IotBroker:
         retain: bool = False,
         context: MessageContext | None = None,
     ) -> None:
-        """Internal publish (data plane, rules, lifecycle): subscribers, then on_publish.
+        """Publish for the data plane or a rule action: subscribers, then on_publish.
 
-        '$aws/...' topics are allowed here; subscribers still need iot:Receive.
-        Raises ValueError for an invalid topic or payload, RuntimeError when stopped.
+        '$aws/...' topics are allowed (subscribers still need iot:Receive), but not
+        retained. Raises ValueError for an invalid topic or payload, RuntimeError when
+        stopped.
         """
-        broker = self._amqtt
-        if broker is None:
+        core = self._core
+        if core is None or core.stopping:
             raise RuntimeError("broker is not running")
         problem = topic_problem(topic, self.limits)
         if problem:
             raise ValueError(problem)
+        if retain and topic.startswith("$"):
+            raise ValueError("a reserved topic cannot hold a retained message")
         if len(payload) > self.limits.max_payload_bytes:
             raise ValueError(f"payload larger than {self.limits.max_payload_bytes} bytes")
-        await broker.internal_message_broadcast(topic, payload)
-        if retain:
-            await broker.retain_message(None, topic, payload, qos)
         self.dispatch(topic, payload, context or MessageContext(topic=topic, qos=qos))
+        core.publish(Message(topic, bytes(payload), min(qos, MAX_QOS), retain))
 
-    async def publish_event(self, topic: str, payload: bytes) -> None:
-        """Publish a lifecycle event (skipped silently once the broker is stopping)."""
-        broker = self._amqtt or getattr(self, "_stopping_broker", None)
-        if broker is None:
+    def publish_event(self, topic: str, payload: bytes) -> None:
+        """Publish a lifecycle event to subscribers and the rules."""
+        core = self._core
+        if core is None:
             return
-        await broker.internal_message_broadcast(topic, payload)
         self.dispatch(topic, payload, MessageContext(topic=topic, qos=1))
-
-    def client_context(self, conn: Connection, topic: str, qos: int) -> MessageContext:
-        """MessageContext of a publish made by a client."""
-        return MessageContext(
-            topic=topic,
-            client_id=conn.client_id,
-            principal=conn.principal,
-            source_ip=conn.transport.source_ip,
-            qos=qos,
-        )
+        core.publish(Message(topic, payload, 1))
 
     def dispatch(self, topic: str, payload: bytes, ctx: MessageContext) -> None:
         """Hand an accepted message to on_publish; never lets a hook error reach MQTT."""
@@ -257,26 +220,45 @@ class IotBroker:
             log.exception("on_publish hook failed for %s", topic)
             return
         if inspect.isawaitable(result):
-            self._spawn(result)
-
-    def _spawn(self, awaitable: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(awaitable)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
+            task = asyncio.ensure_future(result)
+            self._tasks.add(task)
+            task.add_done_callback(self._task_done)
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("background task failed", exc_info=task.exception())
+            log.error("on_publish task failed", exc_info=task.exception())
 
-    def connected_client_ids(self) -> list[str]:
-        """Client ids with a live, authorized connection."""
-        return sorted(self.live)
+    # ---- connections ------------------------------------------------------------------
 
-    async def __aenter__(self) -> IotBroker:
-        await self.start()
-        return self
+    def has_session(self, client_id: str) -> bool:
+        """Whether the broker holds a session for ``client_id`` (connected or persistent)."""
+        core = self._core
+        return core is not None and client_id in core.sessions
 
-    async def __aexit__(self, *exc: object) -> None:
-        with contextlib.suppress(Exception):
-            await self.stop()
+    def disconnect_client(
+        self,
+        client_id: str,
+        *,
+        clean_session: bool = False,
+        prevent_will: bool = False,
+        reason: str = lifecycle.API_INITIATED_DISCONNECT,
+        reason_code: int = reasons.ADMINISTRATIVE_ACTION,
+    ) -> bool:
+        """Close a client's connection from IoT Core's side, as the DeleteConnection API does.
+
+        The client gets DISCONNECT with ``reason_code`` (MQTT 5; default Administrative
+        action), the lifecycle event says ``reason`` (default API_INITIATED_DISCONNECT),
+        the will is sent unless ``prevent_will``, and ``clean_session`` also discards a
+        persistent session. False when the client is neither connected nor has a
+        session ("Managing MQTT connections",
+        https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html#mqtt-client-disconnect).
+        """
+        core = self._core
+        if core is None:
+            return False
+        tag = Closing(reason, send_will=not prevent_will)
+        found = core.disconnect(client_id, reason_code, tag, reason.lower())
+        if clean_session:
+            found = core.end_session(client_id) or found
+        return found or self.has_session(client_id)

@@ -26,7 +26,13 @@ Segment = tuple[list[dict[str, Any]], int]  # records and failed attempts so far
 
 
 class KinesisEventSourceMapping:
-    """Poll a stream in moto and invoke a function with AWS-shaped Kinesis events."""
+    """Poll a stream in moto and invoke a function with AWS-shaped Kinesis events.
+
+    Each shard is polled once per second while it is idle, and again at once while
+    GetRecords keeps returning records, as "Using AWS Lambda with Amazon Kinesis"
+    (https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html) says Lambda polls
+    standard iterators ("at a base rate of once per second").
+    """
 
     def __init__(
         self,
@@ -34,7 +40,7 @@ class KinesisEventSourceMapping:
         client: ClientFactory,
         invoke: Invoke,
         *,
-        poll_interval: float = 0.05,
+        poll_interval: float = 1.0,
         retry_backoff: float = 0.2,
         max_backoff: float = 5.0,
     ) -> None:

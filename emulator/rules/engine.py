@@ -1,8 +1,10 @@
 """The rules engine: match each accepted publish against the topic rules, off the broker's path.
 
-``dispatch`` only matches FROM filters and enqueues; a fixed pool of worker tasks
-evaluates SQL and runs the actions (concurrently within a rule). The queue is bounded:
-under a flood, work is dropped and counted rather than piling up in memory. A failing
+``dispatch`` only matches FROM filters and enqueues; each rule has its own bounded
+queue and worker tasks, which evaluate SQL and run the actions, so a slow action of
+one rule (a DynamoDB write waiting on moto) never holds up another (a republish), as
+rules are independent on AWS. Under a flood, work is dropped and counted rather than
+piling up in memory. A failing
 action triggers the rule's ErrorAction with AWS's error message; nothing a rule does
 can stop the engine.
 """
@@ -130,8 +132,11 @@ class RulesEngine:
         for warning in self.warnings:
             log.warning(warning)
         self._active = tuple(rule for rule in self.compiled if not rule.disabled)
-        self._queue: asyncio.Queue[tuple[CompiledRule, Message]] | None = None
+        self._queues: dict[str, asyncio.Queue[Message]] = {}
         self._workers: list[asyncio.Task[None]] = []
+        self._in_flight = 0  # queued or running, across every rule's queue
+        self._idle = asyncio.Event()  # set whenever nothing is in flight
+        self._idle.set()
         self._executor = ThreadPoolExecutor(
             max_workers=self.blocking_threads, thread_name_prefix="rules-aws"
         )
@@ -152,12 +157,13 @@ class RulesEngine:
         rules, rule_topic = self._matching(topic)
         if not rules:
             return 0
-        queue = self._ensure_started()
         msg = Message(rule_topic, bytes(payload), ctx, self.account_id)
         scheduled = 0
         for rule in rules:
             try:
-                queue.put_nowait((rule, msg))
+                self._queue_of(rule).put_nowait(msg)
+                self._in_flight += 1
+                self._idle.clear()
             except asyncio.QueueFull:
                 self._dropped(rule, topic)
                 continue
@@ -187,28 +193,31 @@ class RulesEngine:
                 self.stats.dropped,
             )
 
-    def _ensure_started(self) -> asyncio.Queue[tuple[CompiledRule, Message]]:
-        if self._queue is None:
-            self._queue = asyncio.Queue(maxsize=self.queue_size)
-            self._workers = [
-                asyncio.create_task(self._worker(), name=f"rules-worker-{i}")
+    def _queue_of(self, rule: CompiledRule) -> asyncio.Queue[Message]:
+        """The rule's queue, with its workers started on first use."""
+        queue = self._queues.get(rule.name)
+        if queue is None:
+            queue = self._queues[rule.name] = asyncio.Queue(maxsize=self.queue_size)
+            self._workers += [
+                asyncio.create_task(self._worker(rule, queue), name=f"rules-{rule.name}-{i}")
                 for i in range(self.concurrency)
             ]
-        return self._queue
+        return queue
 
     # -- workers -----------------------------------------------------------------
 
-    async def _worker(self) -> None:
-        assert self._queue is not None
-        queue = self._queue
+    async def _worker(self, rule: CompiledRule, queue: asyncio.Queue[Message]) -> None:
         while True:
-            rule, msg = await queue.get()
+            msg = await queue.get()
             try:
                 await self.run_rule(rule, msg)
             except Exception:
                 log.exception("rule %s crashed on %r", rule.name, msg)
             finally:
                 queue.task_done()
+                self._in_flight -= 1
+                if not self._in_flight:
+                    self._idle.set()
 
     async def run_rule(self, rule: CompiledRule, msg: Message) -> bool:
         """Evaluate one rule for one message and run its actions; True if it matched."""
@@ -227,9 +236,12 @@ class RulesEngine:
             return False
         self.stats.matched += 1
         env = ActionEnv(self.target, self._run_blocking, rule.name)
-        results = await asyncio.gather(
-            *(self._run_action(action, output, msg, env) for action in rule.actions)
-        )
+        if len(rule.actions) == 1:  # the common case: no task for a gather of one
+            results = [await self._run_action(rule.actions[0], output, msg, env)]
+        else:
+            results = await asyncio.gather(
+                *(self._run_action(action, output, msg, env) for action in rule.actions)
+            )
         failures = [failure for failure in results if failure is not None]
         self.stats.actions_failed += len(failures)
         self.stats.actions_ok += len(results) - len(failures)
@@ -241,7 +253,8 @@ class RulesEngine:
         self, action: RuleAction, output: Any, msg: Message, env: ActionEnv
     ) -> _Failure | None:
         try:
-            await asyncio.wait_for(action.run(output, msg, env), self.action_timeout)
+            async with asyncio.timeout(self.action_timeout):
+                await action.run(output, msg, env)
         except Exception as exc:  # every failure is reported, none escapes
             message = str(exc) or type(exc).__name__
             if isinstance(exc, TimeoutError):
@@ -297,9 +310,9 @@ class RulesEngine:
     # -- lifecycle ---------------------------------------------------------------
 
     async def drain(self) -> None:
-        """Wait until every scheduled rule has finished (actions and error actions)."""
-        if self._queue is not None:
-            await self._queue.join()
+        """Wait until every scheduled rule has finished (actions and error actions), including
+        rules scheduled by those (a republish matching another rule)."""
+        await self._idle.wait()
 
     async def close(self, timeout: float = 10.0) -> None:
         """Stop accepting messages, finish in-flight work (up to ``timeout``), stop workers."""

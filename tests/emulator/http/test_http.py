@@ -144,7 +144,7 @@ def test_boto3_iot_data_publish_reaches_subscriber_and_rules(harness: Harness) -
     )
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
     wait_for(lambda: sub.messages)
-    assert sub.messages == [("chat/in/alice-1", b'{"type":"backlog"}')]
+    assert sub.received() == [("chat/in/alice-1", b'{"type":"backlog"}')]
     (ctx,) = [c for t, _, c in harness.published if t == "chat/in/alice-1"]
     assert ctx.client_id is None and ctx.principal == "AKIDEXAMPLE" and ctx.qos == 1
     sub.close()

@@ -139,8 +139,8 @@ async def test_batching_window_gathers_records(aws: AwsServices, make_stream: An
 async def test_low_latency_without_window(aws: AwsServices, make_stream: Any) -> None:
     stream = make_stream()
     recorder = Recorder()
-    mapping = KinesisEventSourceMapping(
-        make_config(stream, starting_position="LATEST"), aws.client, recorder
+    mapping = KinesisEventSourceMapping(  # polled often here; AWS's base rate is 1/s
+        make_config(stream, starting_position="LATEST"), aws.client, recorder, poll_interval=0.05
     )
     await mapping.start()
     try:

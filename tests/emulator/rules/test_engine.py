@@ -240,6 +240,29 @@ async def test_dispatch_does_not_wait_for_slow_actions(target: RecordingTarget) 
     await engine.close()
 
 
+async def test_a_slow_rule_does_not_hold_up_another(target: RecordingTarget) -> None:
+    gate = asyncio.Event()
+
+    async def stuck(function_arn: str, event: object) -> None:
+        await gate.wait()
+
+    target.invoke_lambda = stuck  # type: ignore[method-assign]
+    engine = RulesEngine(
+        [
+            rule("slow", "SELECT * FROM 'a'", lambda_()),
+            rule("fast", "SELECT * FROM 'a'", republish("b")),
+        ],
+        target,
+        concurrency=2,
+    )
+    for _ in range(10):
+        engine.dispatch("a", b"{}")
+    while len(target.published) < 10:  # every republish, while both slow workers wait
+        await asyncio.sleep(0.01)
+    gate.set()
+    await engine.close()
+
+
 async def test_flood_is_bounded_and_drops_are_counted(target: RecordingTarget) -> None:
     target.delay = 0.05
     engine = RulesEngine(
