@@ -234,9 +234,8 @@ def model(w: Workload) -> tuple[Usage, Counts]:
             payloads.CLIENT_ID,
             payloads.MESSAGE_ID,
             payloads.PRINCIPAL,
-            "203.0.113.7",
             1,
-            "CLIENT_INITIATED_DISCONNECT",
+            lifecycle.CLIENT_INITIATED_DISCONNECT,
         ),
     ):
         iot.aws_event("lifecycle event", topic, event, connects)
