@@ -15,6 +15,7 @@ from typing import Any
 from troposphere import GetAtt, If, Parameter, Ref, Sub, Template
 from troposphere import awslambda as lam
 
+from stack.encryption import key_arn
 from stack.iam import Statement, role, statement, topic_arn
 from stack.logs import log_group
 from stack.parameters import STREAM_ENABLED
@@ -225,6 +226,7 @@ def add_function(t: Template, f: Function) -> None:
                     **f.environment,
                 }
             ),
+            KmsKeyArn=key_arn(),
             Metadata=BUILD_METADATA,
             DependsOn=[group.title],
         )
