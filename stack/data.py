@@ -6,11 +6,12 @@ reads and writes.
 
 from __future__ import annotations
 
-from troposphere import Sub, Template, kinesis, sqs
+from troposphere import Ref, Sub, Template, kinesis, sqs
 from troposphere import dynamodb as ddb
 from troposphere import secretsmanager as sm
 
 from stack.encryption import key_arn
+from stack.findings import PRESENCE_NOT_BACKED_UP, skipped
 from stack.parameters import STREAM_ENABLED
 
 # How long a failed stream batch waits in the queue for someone to look at it: 14 days,
@@ -43,6 +44,9 @@ def add_data(t: Template) -> None:
                 AttributeName="expiresAt", Enabled=True
             ),
             SSESpecification=stack_key_sse(),
+            PointInTimeRecoverySpecification=ddb.PointInTimeRecoverySpecification(
+                PointInTimeRecoveryEnabled=Ref("EnablePointInTimeRecovery")
+            ),
         )
     )
     t.add_resource(
@@ -69,6 +73,7 @@ def add_data(t: Template) -> None:
                 AttributeName="expiresAt", Enabled=True
             ),
             SSESpecification=stack_key_sse(),
+            Metadata=skipped(PRESENCE_NOT_BACKED_UP),
         )
     )
     t.add_resource(

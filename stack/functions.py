@@ -16,6 +16,7 @@ from troposphere import GetAtt, If, Parameter, Ref, Sub, Template
 from troposphere import awslambda as lam
 
 from stack.encryption import key_arn
+from stack.findings import CONCURRENCY_OPEN, FAILURE_DESTINATION_OPEN, NOT_IN_VPC, skipped
 from stack.iam import Statement, role, statement, topic_arn
 from stack.logs import log_group
 from stack.parameters import STREAM_ENABLED
@@ -227,7 +228,10 @@ def add_function(t: Template, f: Function) -> None:
                 }
             ),
             KmsKeyArn=key_arn(),
-            Metadata=BUILD_METADATA,
+            Metadata={
+                **BUILD_METADATA,
+                **skipped(NOT_IN_VPC, CONCURRENCY_OPEN, FAILURE_DESTINATION_OPEN),
+            },
             DependsOn=[group.title],
         )
     )

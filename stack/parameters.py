@@ -7,11 +7,14 @@ emulator pass them). The parameters that locate the function code (``ArtifactsBu
 
 from __future__ import annotations
 
-from troposphere import Equals, Parameter, Ref, Template
+from troposphere import Equals, Not, Parameter, Ref, Template
 
 # Condition: true when EnableStream is "true". The stream, its mapping, its failure
 # queue and the stream rule (iot_rules/stream.py names it too) carry it.
 STREAM_ENABLED = "StreamEnabled"
+# Conditions of the site's opt-ins: a web ACL, access logs (site.py).
+SITE_WEB_ACL = "SiteWebAclGiven"
+SITE_LOGS = "SiteLogsEnabled"
 
 # The optional external identity provider, read by the authorizer function.
 JWT_PARAMETERS = {
@@ -22,7 +25,8 @@ JWT_PARAMETERS = {
 
 
 def add_parameters(t: Template) -> None:
-    """TopicRoot, MessageRetentionDays, EnableStream (and its condition), the JWT trio."""
+    """TopicRoot, MessageRetentionDays, EnableStream (and its condition), the JWT trio,
+    then the security options that cost money (docs/deploy.md, "Security posture")."""
     t.add_parameter(
         Parameter(
             "TopicRoot",
@@ -54,3 +58,41 @@ def add_parameters(t: Template) -> None:
     t.add_condition(STREAM_ENABLED, Equals(Ref("EnableStream"), "true"))
     for name, what in JWT_PARAMETERS.items():
         t.add_parameter(Parameter(name, Type="String", Default="", Description=what))
+    add_cost_options(t)
+
+
+def add_cost_options(t: Template) -> None:
+    """EnablePointInTimeRecovery, SiteWebAclArn, SiteLogBucket and their conditions; each
+    description says what the option costs (us-east-1 list prices)."""
+    t.add_parameter(
+        Parameter(
+            "EnablePointInTimeRecovery",
+            Type="String",
+            Default="true",
+            AllowedValues=["true", "false"],
+            Description="Continuous backups of the messages table, 35 days back "
+            "(USD 0.20 per GB-month of table size)",
+        )
+    )
+    t.add_parameter(
+        Parameter(
+            "SiteWebAclArn",
+            Type="String",
+            Default="",
+            AllowedPattern="^(arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/.+)?$",
+            Description="ARN of an existing AWS WAF web ACL (CloudFront scope) for the site, "
+            "optional (a web ACL: USD 5 a month, 1 per rule, 0.60 per million requests)",
+        )
+    )
+    t.add_condition(SITE_WEB_ACL, Not(Equals(Ref("SiteWebAclArn"), "")))
+    t.add_parameter(
+        Parameter(
+            "SiteLogBucket",
+            Type="String",
+            Default="",
+            AllowedPattern="^([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$",
+            Description="Name of an existing S3 bucket (ACLs enabled) for the site's "
+            "CloudFront access logs, optional (their S3 storage, USD 0.023 per GB-month)",
+        )
+    )
+    t.add_condition(SITE_LOGS, Not(Equals(Ref("SiteLogBucket"), "")))
