@@ -61,10 +61,11 @@ setup: $(DEVDEPS) $(CHECKOVDEPS) $(WEBDEPS) ## install everything: what the chat
 template: $(RUNDEPS) ## regenerate templates/chat.json from stack/ (build_template.py)
 	$(PY) build_template.py
 
-lint: $(DEVDEPS) ## ruff and cfn-lint
+lint: $(DEVDEPS) $(CHECKOVDEPS) ## ruff, cfn-lint and checkov
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/cfn-lint templates/*.json
+	$(PY) -m stack.scan
 
 test: setup ## run every test (unit, template, emulator, deploy, browser)
 	node --test tests/web/
