@@ -47,13 +47,7 @@ def add_parameters(t: Template) -> None:
         )
     )
     t.add_parameter(
-        Parameter(
-            "EnableStream",
-            Type="String",
-            Default="true",
-            AllowedValues=["true", "false"],
-            Description="false leaves out the Kinesis stream, its rule and its mapping",
-        )
+        switch("EnableStream", "false leaves out the Kinesis stream, its rule and its mapping")
     )
     t.add_condition(STREAM_ENABLED, Equals(Ref("EnableStream"), "true"))
     for name, what in JWT_PARAMETERS.items():
@@ -65,34 +59,51 @@ def add_cost_options(t: Template) -> None:
     """EnablePointInTimeRecovery, SiteWebAclArn, SiteLogBucket and their conditions; each
     description says what the option costs (us-east-1 list prices)."""
     t.add_parameter(
-        Parameter(
+        switch(
             "EnablePointInTimeRecovery",
-            Type="String",
-            Default="true",
-            AllowedValues=["true", "false"],
-            Description="Continuous backups of the messages table, 35 days back "
+            "Continuous backups of the messages table, 35 days back "
             "(USD 0.20 per GB-month of table size)",
         )
     )
+    add_optional(
+        t,
+        "SiteWebAclArn",
+        SITE_WEB_ACL,
+        pattern="arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/.+",
+        description="ARN of an existing AWS WAF web ACL (CloudFront scope) for the site, "
+        "optional (a web ACL: USD 5 a month, 1 per rule, 0.60 per million requests)",
+    )
+    add_optional(
+        t,
+        "SiteLogBucket",
+        SITE_LOGS,
+        pattern="[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
+        description="Name of an existing S3 bucket (ACLs enabled) for the site's "
+        "CloudFront access logs, optional (their S3 storage, USD 0.023 per GB-month)",
+    )
+
+
+def switch(name: str, description: str) -> Parameter:
+    """A "true"/"false" parameter, on by default."""
+    return Parameter(
+        name,
+        Type="String",
+        Default="true",
+        AllowedValues=["true", "false"],
+        Description=description,
+    )
+
+
+def add_optional(t: Template, name: str, condition: str, pattern: str, description: str) -> None:
+    """A parameter that is empty by default or matches ``pattern``, and the condition
+    that it was given."""
     t.add_parameter(
         Parameter(
-            "SiteWebAclArn",
+            name,
             Type="String",
             Default="",
-            AllowedPattern="^(arn:aws[a-z-]*:wafv2:us-east-1:[0-9]{12}:global/webacl/.+)?$",
-            Description="ARN of an existing AWS WAF web ACL (CloudFront scope) for the site, "
-            "optional (a web ACL: USD 5 a month, 1 per rule, 0.60 per million requests)",
+            AllowedPattern=f"^({pattern})?$",
+            Description=description,
         )
     )
-    t.add_condition(SITE_WEB_ACL, Not(Equals(Ref("SiteWebAclArn"), "")))
-    t.add_parameter(
-        Parameter(
-            "SiteLogBucket",
-            Type="String",
-            Default="",
-            AllowedPattern="^([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$",
-            Description="Name of an existing S3 bucket (ACLs enabled) for the site's "
-            "CloudFront access logs, optional (their S3 storage, USD 0.023 per GB-month)",
-        )
-    )
-    t.add_condition(SITE_LOGS, Not(Equals(Ref("SiteLogBucket"), "")))
+    t.add_condition(condition, Not(Equals(Ref(name), "")))

@@ -89,6 +89,14 @@ def stack_with(template: dict[str, Any], conditions: dict[str, bool]) -> dict[st
     }
 
 
+PSEUDO_PARAMETERS = {"AWS::StackName", "AWS::Region", "AWS::AccountId", "AWS::Partition"}
+
+
+def resolvable(template: dict[str, Any], resources: dict[str, Any]) -> set[str]:
+    """What a Ref, GetAtt or Sub may name once these resources exist."""
+    return set(resources) | set(template["Parameters"]) | PSEUDO_PARAMETERS | {"AWS::NoValue"}
+
+
 def stack_without_stream(template: dict[str, Any]) -> dict[str, Any]:
     """Resources with EnableStream=false and every other option at its default (off)."""
     return stack_with(template, {name: False for name in template["Conditions"]})
@@ -120,17 +128,7 @@ def test_without_stream_nothing_refers_to_a_missing_resource(template: dict[str,
     fail the deployment), and no stream-type resource is left."""
     resources = stack_without_stream(template)
     assert not {v["Type"] for v in resources.values()} & STREAM_TYPES
-    known = (
-        set(resources)
-        | set(template["Parameters"])
-        | {
-            "AWS::StackName",
-            "AWS::Region",
-            "AWS::AccountId",
-            "AWS::Partition",
-            "AWS::NoValue",
-        }
-    )
+    known = resolvable(template, resources)
     for name, resource in resources.items():
         missing = references(resource) - known
         assert not missing, f"{name} refers to {missing} without the stream"
@@ -146,17 +144,7 @@ def test_with_every_option_on_nothing_refers_to_a_missing_resource(
     """The site's opt-ins (web ACL, access logs) and the stream all on: every reference
     resolves too."""
     resources = stack_with(template, {name: True for name in template["Conditions"]})
-    known = (
-        set(resources)
-        | set(template["Parameters"])
-        | {
-            "AWS::StackName",
-            "AWS::Region",
-            "AWS::AccountId",
-            "AWS::Partition",
-            "AWS::NoValue",
-        }
-    )
+    known = resolvable(template, resources)
     for name, resource in resources.items():
         assert not references(resource) - known, name
 
