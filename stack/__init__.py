@@ -3,7 +3,8 @@
 `make template` (``python build_template.py``) writes templates/chat.json from it.
 Where each resource is declared:
 
-    parameters.py    TopicRoot, MessageRetentionDays, EnableStream (+ StreamEnabled), JWT*
+    parameters.py    TopicRoot, MessageRetentionDays, EnableStream (+ StreamEnabled), JWT*,
+                     EnablePointInTimeRecovery, SiteWebAclArn, SiteLogBucket
     data.py          MessagesTable, ConnectionsTable, ChatStream, StreamFailureQueue,
                      TokenSecret
     functions.py     FUNCTIONS (typed): per function its CodeKey parameter, LogGroup,
@@ -14,8 +15,11 @@ Where each resource is declared:
                      statement, resource permission
     site.py          SiteBucket (+ policy), SiteDistribution, its function, OAC, headers
     outputs.py       the outputs the deploy tool reads
+    encryption.py    StackKey (KMS) and every role's use of it
     build.py         assembles the parts, deletion policies, render, --check
     iam.py, logs.py  building blocks: ARNs, statements, roles; log groups
+    findings.py      the checkov findings accepted on purpose, each with its reason
+    scan.py          checkov on every generated template (`make lint`, tests)
 
 The parts refer to each other by logical id (``Ref("ChatFunction")``), as
 docs/internals.md names them. Importing the package needs lambdas/ on sys.path (the

@@ -9,6 +9,8 @@ from __future__ import annotations
 from troposphere import GetAtt, Ref, Sub, Template, iot
 from troposphere import awslambda as lam
 
+from stack.findings import PUBLIC_TOKEN_URL, skipped
+
 
 def add_auth(t: Template) -> None:
     """ChatAuthorizer and IoT's permission to call it; TokenFunctionUrl and its two
@@ -40,6 +42,7 @@ def add_auth(t: Template) -> None:
             TargetFunctionArn=GetAtt("TokenFunction", "Arn"),
             AuthType="NONE",
             Cors=lam.Cors(AllowOrigins=["*"], AllowMethods=["POST"], AllowHeaders=["content-type"]),
+            Metadata=skipped(PUBLIC_TOKEN_URL),
         )
     )
     # A public URL needs both: InvokeFunctionUrl, and (since AWS's 2025 change)

@@ -17,6 +17,7 @@ from troposphere import Template
 
 from stack.auth import add_auth
 from stack.data import add_data
+from stack.encryption import add_stack_key, grant_key_use
 from stack.functions import add_functions
 from stack.outputs import add_outputs
 from stack.parameters import add_parameters
@@ -30,6 +31,7 @@ STATEFUL_TYPES = frozenset(
     {
         "AWS::DynamoDB::Table",
         "AWS::Kinesis::Stream",
+        "AWS::KMS::Key",
         "AWS::Logs::LogGroup",
         "AWS::S3::Bucket",
         "AWS::SecretsManager::Secret",
@@ -63,6 +65,10 @@ def build() -> Template:
     add_rules(t)
     add_site(t)
     add_outputs(t)
+    # After the parts: the key's policy names every log group, and every role gets the
+    # key statements its own statements imply.
+    add_stack_key(t)
+    grant_key_use(t)
     set_deletion_policies(t)
     return t
 

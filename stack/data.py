@@ -6,10 +6,12 @@ reads and writes.
 
 from __future__ import annotations
 
-from troposphere import Sub, Template, kinesis, sqs
+from troposphere import Ref, Sub, Template, kinesis, sqs
 from troposphere import dynamodb as ddb
 from troposphere import secretsmanager as sm
 
+from stack.encryption import key_arn
+from stack.findings import PRESENCE_NOT_BACKED_UP, skipped
 from stack.parameters import STREAM_ENABLED
 
 # How long a failed stream batch waits in the queue for someone to look at it: 14 days,
@@ -17,8 +19,14 @@ from stack.parameters import STREAM_ENABLED
 FAILURE_RETENTION_SECONDS = 14 * 24 * 3600
 
 
+def stack_key_sse() -> ddb.SSESpecification:
+    """A table encrypted with the stack key rather than DynamoDB's AWS owned key."""
+    return ddb.SSESpecification(SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=key_arn())
+
+
 def add_data(t: Template) -> None:
-    """MessagesTable, ConnectionsTable, ChatStream, StreamFailureQueue, TokenSecret."""
+    """MessagesTable, ConnectionsTable, ChatStream, StreamFailureQueue, TokenSecret: all
+    encrypted with the stack key but the stream (the AWS managed aws/kinesis key)."""
     t.add_resource(
         ddb.Table(
             "MessagesTable",
@@ -34,6 +42,10 @@ def add_data(t: Template) -> None:
             ],
             TimeToLiveSpecification=ddb.TimeToLiveSpecification(
                 AttributeName="expiresAt", Enabled=True
+            ),
+            SSESpecification=stack_key_sse(),
+            PointInTimeRecoverySpecification=ddb.PointInTimeRecoverySpecification(
+                PointInTimeRecoveryEnabled=Ref("EnablePointInTimeRecovery")
             ),
         )
     )
@@ -60,6 +72,8 @@ def add_data(t: Template) -> None:
             TimeToLiveSpecification=ddb.TimeToLiveSpecification(
                 AttributeName="expiresAt", Enabled=True
             ),
+            SSESpecification=stack_key_sse(),
+            Metadata=skipped(PRESENCE_NOT_BACKED_UP),
         )
     )
     t.add_resource(
@@ -77,7 +91,7 @@ def add_data(t: Template) -> None:
         sqs.Queue(
             "StreamFailureQueue",
             Condition=STREAM_ENABLED,
-            SqsManagedSseEnabled=True,
+            KmsMasterKeyId=key_arn(),
             MessageRetentionPeriod=FAILURE_RETENTION_SECONDS,
         )
     )
@@ -87,6 +101,7 @@ def add_data(t: Template) -> None:
             "TokenSecret",
             Name=Sub("${AWS::StackName}/token-signing-key"),
             Description="HS256 key signing the chat's guest tokens",
+            KmsKeyId=key_arn(),
             GenerateSecretString=sm.GenerateSecretString(
                 PasswordLength=64, ExcludePunctuation=True
             ),

@@ -15,6 +15,8 @@ from typing import Any
 from troposphere import GetAtt, If, Parameter, Ref, Sub, Template
 from troposphere import awslambda as lam
 
+from stack.encryption import key_arn
+from stack.findings import CONCURRENCY_OPEN, FAILURE_DESTINATION_OPEN, NOT_IN_VPC, skipped
 from stack.iam import Statement, role, statement, topic_arn
 from stack.logs import log_group
 from stack.parameters import STREAM_ENABLED
@@ -225,7 +227,11 @@ def add_function(t: Template, f: Function) -> None:
                     **f.environment,
                 }
             ),
-            Metadata=BUILD_METADATA,
+            KmsKeyArn=key_arn(),
+            Metadata={
+                **BUILD_METADATA,
+                **skipped(NOT_IN_VPC, CONCURRENCY_OPEN, FAILURE_DESTINATION_OPEN),
+            },
             DependsOn=[group.title],
         )
     )

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import GetAtt, Ref, Sub, Template, s3
+from troposphere import GetAtt, If, Ref, Sub, Template, s3
 from troposphere import cloudfront as cf
+
+from stack.findings import DEFAULT_CERTIFICATE, SITE_BUCKET_NOT_LOGGED, SITE_LOGS_OPT_IN, skipped
+from stack.parameters import SITE_LOGS, SITE_WEB_ACL
 
 # CloudFront managed policies (fixed ids published by AWS).
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+
+# Earlier versions of the site's files stay this long (a bad upload can be rolled back).
+NONCURRENT_VERSION_DAYS = 30
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -60,6 +66,22 @@ def add_site(t: Template) -> None:
             OwnershipControls=s3.OwnershipControls(
                 Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
             ),
+            VersioningConfiguration=s3.VersioningConfiguration(Status="Enabled"),
+            LifecycleConfiguration=s3.LifecycleConfiguration(
+                Rules=[
+                    s3.LifecycleRule(
+                        Id="ExpireOldVersions",
+                        Status="Enabled",
+                        NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
+                            NoncurrentDays=NONCURRENT_VERSION_DAYS
+                        ),
+                        AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
+                            DaysAfterInitiation=1
+                        ),
+                    )
+                ]
+            ),
+            Metadata=skipped(SITE_BUCKET_NOT_LOGGED),
         )
     )
     t.add_resource(
@@ -123,6 +145,16 @@ def add_site(t: Template) -> None:
                 HttpVersion="http2and3",
                 IPV6Enabled=True,
                 PriceClass="PriceClass_100",
+                WebACLId=If(SITE_WEB_ACL, Ref("SiteWebAclArn"), Ref("AWS::NoValue")),
+                Logging=If(
+                    SITE_LOGS,
+                    cf.Logging(
+                        Bucket=Sub("${SiteLogBucket}.s3.amazonaws.com"),
+                        Prefix=Sub("${AWS::StackName}/site/"),
+                        IncludeCookies=False,
+                    ),
+                    Ref("AWS::NoValue"),
+                ),
                 Origins=[
                     cf.Origin(
                         Id="site",
@@ -150,6 +182,7 @@ def add_site(t: Template) -> None:
                     )
                 ],
             ),
+            Metadata=skipped(SITE_LOGS_OPT_IN, DEFAULT_CERTIFICATE),
         )
     )
     t.add_resource(

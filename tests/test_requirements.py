@@ -54,3 +54,16 @@ def test_functions_run_locally_on_their_deployed_versions() -> None:
     """The emulator runs the handlers on the runtime lock: same versions as the zips."""
     for name, version in pins(ROOT / "lambdas" / "requirements.txt").items():
         assert RUNTIME.get(name) == version, name
+
+
+def test_checkov_is_locked_apart() -> None:
+    """checkov has a lock of its own (its pins conflict with both locks): it pins every
+    package there, checkov at the .in's version, and the other locks do not carry it."""
+    text = (ROOT / "requirements-checkov.txt").read_text(encoding="utf-8")
+    assert not any(line.startswith("-r") for line in text.splitlines())
+    checkov_lock = pins(ROOT / "requirements-checkov.txt")
+    assert pins(ROOT / "requirements-checkov.in") == {"checkov": "3.3.30"}
+    assert checkov_lock["checkov"] == "3.3.30"
+    assert "checkov" not in RUNTIME and "checkov" not in DEV_ONLY
+    # Why it is apart: were these equal, it could join requirements-dev.txt.
+    assert checkov_lock["boto3"] != RUNTIME["boto3"]

@@ -85,7 +85,9 @@ def generated_name(stack_name: str, logical_id: str, resource_type: str) -> str:
         return re.sub(r"[^A-Za-z0-9_]", "_", f"{stack_name}_{logical_id}")
     if resource_type == "AWS::S3::Bucket":
         return re.sub(r"[^a-z0-9.-]", "-", f"{stack_name}-{logical_id}".lower())[:63]
-    if resource_type == "AWS::Lambda::EventSourceMapping":
+    # A KMS key has no name: AWS gives it a key id, a UUID (what Ref returns, "Return
+    # values" of https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kms-key.html).
+    if resource_type in ("AWS::Lambda::EventSourceMapping", "AWS::KMS::Key"):
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{stack_name}/{logical_id}"))
     if resource_type == "AWS::CloudFront::Distribution":
         return "E" + _digest(stack_name, logical_id, length=13, alphabet=_UPPER_ALNUM)
@@ -113,6 +115,7 @@ def arn_of(i: Identity) -> str | None:
             i, "lambda", f"event-source-mapping:{i.name}"
         ),
         "AWS::IAM::Role": lambda: _arn(i, "iam", f"role/{i.name}", regional=False),
+        "AWS::KMS::Key": lambda: _arn(i, "kms", f"key/{i.name}"),
         "AWS::IoT::TopicRule": lambda: _arn(i, "iot", f"rule/{i.name}"),
         "AWS::IoT::Authorizer": lambda: _arn(i, "iot", f"authorizer/{i.name}"),
         "AWS::IoT::Policy": lambda: _arn(i, "iot", f"policy/{i.name}"),
@@ -149,6 +152,7 @@ def _attributes(i: Identity, arn: str | None) -> dict[str, Any]:
             "FunctionArn": i.properties.get("TargetFunctionArn"),
         },
         "AWS::IAM::Role": {"RoleId": "AROA" + _digest(i.name, length=17).upper()},
+        "AWS::KMS::Key": {"KeyId": i.name},
         "AWS::S3::Bucket": {
             "DomainName": f"{i.name}.s3.amazonaws.com",
             "RegionalDomainName": f"{i.name}.s3.{i.region}.amazonaws.com",

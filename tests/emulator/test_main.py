@@ -23,6 +23,7 @@ def test_prints_one_url_and_stops_cleanly_on_ctrl_c() -> None:
     assert f"Chat running at {emulator.base_url}/lobby" in output
     assert "emulated AWS::IoT::TopicRule" in output
     assert "skipped  AWS::CloudFront::Distribution" in output
+    assert "skipped  AWS::KMS::Key" in output
     assert "emulated AWS::IAM::Role                        8  (moto IAM, enforced)" in output
     assert "IAM: enforced (8 roles; --no-iam turns it off)" in output
     assert "Traceback" not in output, output

@@ -28,3 +28,16 @@ def test_no_secret_value_in_template(resources: dict[str, Any]) -> None:
     secret = resources["TokenSecret"]["Properties"]
     assert "SecretString" not in secret
     assert secret["GenerateSecretString"] == {"ExcludePunctuation": True, "PasswordLength": 64}
+
+
+def test_messages_are_backed_up_unless_turned_off(resources: dict[str, Any]) -> None:
+    """Point-in-time recovery follows EnablePointInTimeRecovery (default true); the
+    connections table, rebuilt on reconnect, has none and says why."""
+    messages = resources["MessagesTable"]["Properties"]
+    assert messages["PointInTimeRecoverySpecification"] == {
+        "PointInTimeRecoveryEnabled": {"Ref": "EnablePointInTimeRecovery"}
+    }
+    connections = resources["ConnectionsTable"]
+    assert "PointInTimeRecoverySpecification" not in connections["Properties"]
+    (skip,) = connections["Metadata"]["checkov"]["skip"]
+    assert skip["id"] == "CKV_AWS_28"

@@ -60,25 +60,38 @@ STREAM_READ = [
 ]
 LOG_WRITE = ["logs:CreateLogStream", "logs:PutLogEvents"]
 SECRET = json.dumps({"Ref": "TokenSecret"})
+# The stack key, through the service of each encrypted resource a role uses (the
+# kms:ViaService condition of each is checked in test_encryption.py).
+KEY = att("StackKey")
+KEY_VIA_DYNAMODB = grant(
+    ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"], KEY
+)
+KEY_VIA_SQS = grant(["kms:Decrypt", "kms:GenerateDataKey"], KEY)
+KEY_VIA_SECRETS_MANAGER = grant(["kms:Decrypt"], KEY)
 
 EXPECTED_GRANTS: dict[str, set[tuple[str, str]]] = {
-    "StoreRuleRole": grant(["dynamodb:PutItem"], att("MessagesTable")),
+    "StoreRuleRole": grant(["dynamodb:PutItem"], att("MessagesTable")) | KEY_VIA_DYNAMODB,
     "RepublishRuleRole": grant(["iot:Publish"], topic("pub/*")),
     "StreamRuleRole": grant(["kinesis:PutRecord"], att("ChatStream")),
     "RuleErrorsRole": grant([*LOG_WRITE, "logs:DescribeLogStreams"], att("RuleErrorsLogGroup")),
     "AuthorizerFunctionRole": grant(LOG_WRITE, att("AuthorizerLogGroup"))
-    | grant(["secretsmanager:GetSecretValue"], SECRET),
+    | grant(["secretsmanager:GetSecretValue"], SECRET)
+    | KEY_VIA_SECRETS_MANAGER,
     "TokenFunctionRole": grant(LOG_WRITE, att("TokenLogGroup"))
-    | grant(["secretsmanager:GetSecretValue"], SECRET),
+    | grant(["secretsmanager:GetSecretValue"], SECRET)
+    | KEY_VIA_SECRETS_MANAGER,
     "ChatFunctionRole": grant(LOG_WRITE, att("ChatLogGroup"))
     | grant(["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"], att("MessagesTable"))
     | CONNECTIONS_RW
     | grant(["iot:Publish"], topic("in/*"), topic("pub/*"))
     | grant(STREAM_READ, att("ChatStream"))
-    | grant(["sqs:SendMessage"], att("StreamFailureQueue")),
+    | grant(["sqs:SendMessage"], att("StreamFailureQueue"))
+    | KEY_VIA_DYNAMODB
+    | KEY_VIA_SQS,
     "PresenceFunctionRole": grant(LOG_WRITE, att("PresenceLogGroup"))
     | CONNECTIONS_RW
-    | grant(["iot:Publish"], topic("pub/*")),
+    | grant(["iot:Publish"], topic("pub/*"))
+    | KEY_VIA_DYNAMODB,
 }
 
 

@@ -24,6 +24,24 @@ def test_parameters_follow_internals(template: dict[str, Any]) -> None:
         assert params[name]["Default"] == ""
 
 
+def test_options_that_cost_say_so(template: dict[str, Any]) -> None:
+    """The security options with a monthly cost: their defaults, and the cost in USD in
+    each description (docs/deploy.md, "Security posture", has the same figures)."""
+    params = template["Parameters"]
+    assert params["EnablePointInTimeRecovery"]["Default"] == "true"
+    assert params["EnablePointInTimeRecovery"]["AllowedValues"] == ["true", "false"]
+    assert params["SiteWebAclArn"]["Default"] == ""
+    assert params["SiteLogBucket"]["Default"] == ""
+    for name in ("EnablePointInTimeRecovery", "SiteWebAclArn", "SiteLogBucket"):
+        assert "USD" in params[name]["Description"], name
+    assert template["Conditions"]["SiteWebAclGiven"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "SiteWebAclArn"}, ""]}]
+    }
+    assert template["Conditions"]["SiteLogsEnabled"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "SiteLogBucket"}, ""]}]
+    }
+
+
 # ------------------------------------------------------------------ EnableStream
 
 
@@ -62,14 +80,26 @@ def references(node: Any) -> set[str]:
     return found
 
 
-def stack_without_stream(template: dict[str, Any]) -> dict[str, Any]:
-    """Resources as CloudFormation would create them with EnableStream=false."""
-    conditions = {"StreamEnabled": False}
+def stack_with(template: dict[str, Any], conditions: dict[str, bool]) -> dict[str, Any]:
+    """Resources as CloudFormation would create them with these condition values."""
     return {
         k: resolve(copy.deepcopy(v), conditions)
         for k, v in template["Resources"].items()
         if conditions.get(v.get("Condition", ""), True)
     }
+
+
+PSEUDO_PARAMETERS = {"AWS::StackName", "AWS::Region", "AWS::AccountId", "AWS::Partition"}
+
+
+def resolvable(template: dict[str, Any], resources: dict[str, Any]) -> set[str]:
+    """What a Ref, GetAtt or Sub may name once these resources exist."""
+    return set(resources) | set(template["Parameters"]) | PSEUDO_PARAMETERS | {"AWS::NoValue"}
+
+
+def stack_without_stream(template: dict[str, Any]) -> dict[str, Any]:
+    """Resources with EnableStream=false and every other option at its default (off)."""
+    return stack_with(template, {name: False for name in template["Conditions"]})
 
 
 def test_condition_is_enable_stream_true(template: dict[str, Any]) -> None:
@@ -98,22 +128,25 @@ def test_without_stream_nothing_refers_to_a_missing_resource(template: dict[str,
     fail the deployment), and no stream-type resource is left."""
     resources = stack_without_stream(template)
     assert not {v["Type"] for v in resources.values()} & STREAM_TYPES
-    known = (
-        set(resources)
-        | set(template["Parameters"])
-        | {
-            "AWS::StackName",
-            "AWS::Region",
-            "AWS::AccountId",
-            "AWS::Partition",
-            "AWS::NoValue",
-        }
-    )
+    known = resolvable(template, resources)
     for name, resource in resources.items():
         missing = references(resource) - known
         assert not missing, f"{name} refers to {missing} without the stream"
-    outputs = resolve(copy.deepcopy(template["Outputs"]), {"StreamEnabled": False})
+    outputs = resolve(
+        copy.deepcopy(template["Outputs"]), {name: False for name in template["Conditions"]}
+    )
     assert not references(outputs) - known
+
+
+def test_with_every_option_on_nothing_refers_to_a_missing_resource(
+    template: dict[str, Any],
+) -> None:
+    """The site's opt-ins (web ACL, access logs) and the stream all on: every reference
+    resolves too."""
+    resources = stack_with(template, {name: True for name in template["Conditions"]})
+    known = resolvable(template, resources)
+    for name, resource in resources.items():
+        assert not references(resource) - known, name
 
 
 # --------------------------------------------------------------------- TopicRoot

@@ -32,3 +32,25 @@ def test_site_is_private_behind_cloudfront(resources: dict[str, Any]) -> None:
         "object-src 'none'",
     ):
         assert directive in csp
+
+
+def test_site_files_are_versioned_and_old_versions_expire(resources: dict[str, Any]) -> None:
+    """A bad upload can be rolled back for 30 days; older versions cost nothing after."""
+    bucket = resources["SiteBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    (rule,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled"
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+
+
+def test_web_acl_and_access_logs_are_opt_in(resources: dict[str, Any]) -> None:
+    """SiteWebAclArn and SiteLogBucket attach an existing web ACL / log bucket; empty
+    (the default) leaves the property out."""
+    config = resources["SiteDistribution"]["Properties"]["DistributionConfig"]
+    assert config["WebACLId"] == {
+        "Fn::If": ["SiteWebAclGiven", {"Ref": "SiteWebAclArn"}, {"Ref": "AWS::NoValue"}]
+    }
+    condition, logging, otherwise = config["Logging"]["Fn::If"]
+    assert condition == "SiteLogsEnabled" and otherwise == {"Ref": "AWS::NoValue"}
+    assert logging["Bucket"] == {"Fn::Sub": "${SiteLogBucket}.s3.amazonaws.com"}
+    assert logging["Prefix"] == {"Fn::Sub": "${AWS::StackName}/site/"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,21 @@ def test_types_report_emulated_and_skipped() -> None:
     report = template.report()
     assert "skipped  AWS::S3::Bucket" in report
     assert "emulated AWS::DynamoDB::Table" in report
+
+
+def test_kms_key_is_skipped_but_named_as_aws_names_it() -> None:
+    """A key is not emulated, yet roles and log groups refer to its ARN (IAM wants an
+    ARN): Ref is the key id, a UUID stable across loads; Arn and KeyId follow it."""
+    raw = {"Resources": {"StackKey": {"Type": "AWS::KMS::Key", "Properties": {}}}}
+    template = template_from_dict(raw, region="eu-west-1", account_id="111122223333")
+    key = template.resource("StackKey")
+    assert str(uuid.UUID(key.ref)) == key.ref
+    assert key.arn == f"arn:aws:kms:eu-west-1:111122223333:key/{key.ref}"
+    assert template.resolve({"Fn::GetAtt": ["StackKey", "KeyId"]}) == key.ref
+    assert template_from_dict(raw).resource("StackKey").ref == key.ref
+    (entry,) = template.resource_types()
+    assert (entry.type, entry.emulated) == ("AWS::KMS::Key", False)
+    assert "skipped  AWS::KMS::Key" in template.report()
 
 
 def test_region_account_and_stack_are_used() -> None:
