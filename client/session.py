@@ -6,6 +6,7 @@ commands (chat, send, listen) and the benchmark all read one queue from one thre
 
 from __future__ import annotations
 
+import itertools
 import json
 import queue
 import time
@@ -20,7 +21,7 @@ from awscrt import mqtt
 from client import connection
 from client.connection import ConnectSpec
 from client.errors import ClientError
-from client.limits import check_name, check_room, check_text
+from client.limits import SEQ_MAX, check_name, check_room, check_text, topic
 from client.site import SiteConfig, fetch_token, load_config
 
 
@@ -64,6 +65,7 @@ class ChatSession:
         self.root = topic_root
         self.sink = sink
         self.inbox: queue.Queue[Incoming] = queue.Queue()
+        self._seq = itertools.count()  # orders our messages within one millisecond
         self.conn = connection.build(
             spec,
             on_connection_interrupted=self._on_interrupted,
@@ -77,18 +79,18 @@ class ChatSession:
 
     @property
     def out_topic(self) -> str:
-        return f"{self.root}/out"
+        return topic("out", self.root)
 
     @property
     def stream_topic(self) -> str:
-        return f"{self.root}/stream"
+        return topic("stream", self.root)
 
     @property
     def inbox_topic(self) -> str:
-        return f"{self.root}/in/{self.client_id}"
+        return topic("inbox", self.root, clientId=self.client_id)
 
     def room_topic(self, room: str) -> str:
-        return f"{self.root}/pub/{room}"
+        return topic("room", self.root, room=room)
 
     def _on_message(self, topic: str, payload: bytes, **_: Any) -> None:
         if self.sink is not None:
@@ -134,12 +136,14 @@ class ChatSession:
         self.publish(self.out_topic, {"type": "join", "room": room, "name": name}).result(timeout)
 
     def send(self, room: str, name: str, text: str, stream: bool = False) -> Future:
-        """Post a chat message on chat/out (or chat/stream)."""
+        """Post a chat message on chat/out (or chat/stream), numbered by ``seq`` so the
+        room keeps our messages in the order we sent them, even within one millisecond."""
         body = {
             "type": "message",
             "room": check_room(room),
             "name": check_name(name),
             "text": check_text(text),
+            "seq": next(self._seq) % (SEQ_MAX + 1),
         }
         return self.publish(self.stream_topic if stream else self.out_topic, body)
 

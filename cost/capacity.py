@@ -98,7 +98,7 @@ def _member_bytes(w: Workload) -> float:
 
 def _room_writes(w: Workload) -> float:
     """Write units per second on one room's partition of the messages table."""
-    per_message = metering.dynamodb_write_units(_p(w).stored_item) * (1 + w.stream_share)
+    per_message = metering.dynamodb_write_units(_p(w).stored_item)  # the store rule's only
     return w.room_size * w.messages / 3600 * per_message
 
 
@@ -116,7 +116,7 @@ def _room_index_reads(w: Workload) -> float:
 
 
 def _table_writes(w: Workload) -> float:
-    units = metering.dynamodb_write_units(_p(w).stored_item) * (1 + w.stream_share)
+    units = metering.dynamodb_write_units(_p(w).stored_item)
     return w.per_second(w.chat_messages * units)
 
 

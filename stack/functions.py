@@ -15,6 +15,7 @@ from typing import Any
 from troposphere import GetAtt, If, Parameter, Ref, Sub, Template
 from troposphere import awslambda as lam
 
+from chatlib import contract
 from stack.iam import Statement, role, statement, topic_arn
 from stack.logs import log_group
 from stack.parameters import STREAM_ENABLED
@@ -83,6 +84,10 @@ CONNECTIONS_RW = statement(
     [GetAtt("ConnectionsTable", "Arn"), Sub("${ConnectionsTable.Arn}/index/*")],
 )
 
+# The topics the functions publish to: every client's inbox, every room.
+INBOXES = contract.topic("inbox", "{root}", client_id="*")
+ROOMS = contract.topic("room", "{root}", room="*")
+
 # Who issues guest tokens and who accepts them: the token function signs, the
 # authorizer verifies, both with this stack's key, issuer and audience.
 GUEST_TOKENS = {
@@ -135,11 +140,10 @@ FUNCTIONS: tuple[Function, ...] = (
             "MESSAGE_RETENTION_DAYS": Ref("MessageRetentionDays"),
         },
         statements=(
-            # DeleteItem: a stream message stored but not published is unstored again,
-            # so the retried record goes through whole.
-            statement([*TABLE_ACTIONS, "dynamodb:DeleteItem"], [GetAtt("MessagesTable", "Arn")]),
+            # Pages only: the store rule is the one writer of messages.
+            statement(["dynamodb:Query"], [GetAtt("MessagesTable", "Arn")]),
             CONNECTIONS_RW,
-            statement(["iot:Publish"], [topic_arn("{root}/in/*"), topic_arn("{root}/pub/*")]),
+            statement(["iot:Publish"], [topic_arn(INBOXES), topic_arn(ROOMS)]),
             when_streaming(statement(STREAM_READ_ACTIONS, [GetAtt("ChatStream", "Arn")])),
             when_streaming(statement(["sqs:SendMessage"], [GetAtt("StreamFailureQueue", "Arn")])),
         ),
@@ -151,7 +155,7 @@ FUNCTIONS: tuple[Function, ...] = (
         memory_mb=256,
         timeout_seconds=15,
         environment={"CONNECTIONS_TABLE": Ref("ConnectionsTable")},
-        statements=(CONNECTIONS_RW, statement(["iot:Publish"], [topic_arn("{root}/pub/*")])),
+        statements=(CONNECTIONS_RW, statement(["iot:Publish"], [topic_arn(ROOMS)])),
     ),
 )
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import re
 
-TOPIC_ROOT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+from chatlib import contract
 
-DEFAULT_TOPIC_ROOT = "chat"
+TOPIC_ROOT_PATTERN = re.compile(contract.TOPIC_ROOT_PATTERN)
+DEFAULT_TOPIC_ROOT = contract.DEFAULT_TOPIC_ROOT
 DEFAULT_GUEST_ISSUER = "serverless-iot-chat"
 DEFAULT_GUEST_AUDIENCE = "serverless-iot-chat-clients"
 DEFAULT_TOKEN_LIFETIME_SECONDS = 3600
@@ -52,7 +53,7 @@ def _int(name: str, default: int) -> int:
 
 def topic_root() -> str:
     root = _get("TOPIC_ROOT", DEFAULT_TOPIC_ROOT)
-    if not TOPIC_ROOT_PATTERN.match(root):
+    if not TOPIC_ROOT_PATTERN.fullmatch(root):
         raise ConfigError(f"TOPIC_ROOT {root!r} does not match {TOPIC_ROOT_PATTERN.pattern}")
     return root
 

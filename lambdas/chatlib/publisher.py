@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chatlib import aws, config
+from chatlib import aws, config, contract
 
 
 def encode(payload: dict[str, Any]) -> bytes:
@@ -13,11 +13,11 @@ def encode(payload: dict[str, Any]) -> bytes:
 
 
 def room_topic(room: str) -> str:
-    return f"{config.topic_root()}/pub/{room}"
+    return contract.topic("room", config.topic_root(), room=room)
 
 
 def client_topic(client_id: str) -> str:
-    return f"{config.topic_root()}/in/{client_id}"
+    return contract.topic("inbox", config.topic_root(), client_id=client_id)
 
 
 def publish(topic: str, payload: dict[str, Any]) -> None:

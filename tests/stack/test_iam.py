@@ -68,7 +68,7 @@ EXPECTED_GRANTS: dict[str, set[tuple[str, str]]] = {
     "TokenFunctionRole": grant(LOG_WRITE, att("TokenLogGroup"))
     | grant(["secretsmanager:GetSecretValue"], SECRET),
     "ChatFunctionRole": grant(LOG_WRITE, att("ChatLogGroup"))
-    | grant([*TABLE_RW, "dynamodb:DeleteItem"], att("MessagesTable"))
+    | grant(["dynamodb:Query"], att("MessagesTable"))  # pages; the store rule writes
     | grant(TABLE_RW, att("ConnectionsTable"), sub("${ConnectionsTable.Arn}/index/*"))
     | grant(["iot:Publish"], topic("in/*"), topic("pub/*"))
     | grant(STREAM_READ, att("ChatStream"))

@@ -177,7 +177,7 @@ test("send: resolves on PUBACK, rejects when the connection drops first, refuses
   const ok = h.conn.send("one");
   h.clients[0].ackAll();
   await ok;
-  assert.deepEqual(h.clients[0].published.at(-1).payload, { type: "message", room: "lobby", name: "Alice", text: "one" });
+  assert.deepEqual(h.clients[0].published.at(-1).payload, { type: "message", room: "lobby", name: "Alice", text: "one", seq: 0 });
   const lost = h.conn.send("two");
   h.clients[0].drop();
   await assert.rejects(lost, /Connection closed/);

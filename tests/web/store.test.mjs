@@ -12,6 +12,14 @@ test("orders by ts, then id, whatever the arrival order", () => {
   assert.deepEqual(store.ids(), ["a", "b", "y", "z", "c"]);
 });
 
+test("a sender's burst of one millisecond keeps its seq order, as the store's sort key does", () => {
+  const store = new MessageStore("lobby");
+  // Delivered out of order, with ids that sort the other way.
+  store.add([msg("z2", 50, { seq: 2 }), msg("y10", 50, { seq: 10 })]);
+  store.add([msg("x0", 50, { seq: 0 }), msg("w1", 50, { seq: 1 }), msg("old", 49, { seq: 99 })]);
+  assert.deepEqual(store.ids(), ["old", "x0", "w1", "z2", "y10"]);
+});
+
 test("deduplicates by id across backlog, live and history", () => {
   const store = new MessageStore("lobby");
   assert.equal(store.add([msg("a", 1), msg("b", 2)]).length, 2);
@@ -55,7 +63,7 @@ test("ignores malformed messages and other rooms", () => {
 
 test("normalizeMessage keeps only known fields", () => {
   const m = normalizeMessage({ ...msg("a", 1), sender: "s1", clientId: "s1-x", html: "<b>" }, "lobby");
-  assert.deepEqual(Object.keys(m).sort(), ["clientId", "id", "name", "room", "sender", "text", "ts"]);
+  assert.deepEqual(Object.keys(m).sort(), ["clientId", "id", "name", "room", "sender", "seq", "text", "ts"]);
 });
 
 test("evicts the oldest past the limit", () => {

@@ -78,11 +78,12 @@ test("payloads: only JSON objects with a type are accepted", () => {
 
 test("commands are the design's JSON", () => {
   assert.deepEqual(JSON.parse(commands.join("lobby", "Al")), { type: "join", room: "lobby", name: "Al" });
-  assert.deepEqual(JSON.parse(commands.message("lobby", "Al", "hi")), {
+  assert.deepEqual(JSON.parse(commands.message("lobby", "Al", "hi", 3)), {
     type: "message",
     room: "lobby",
     name: "Al",
     text: "hi",
+    seq: 3,
   });
   assert.deepEqual(JSON.parse(commands.history("lobby", null)), { type: "history", room: "lobby", before: null });
 });

@@ -93,7 +93,7 @@ function fatal(text) {
 // ---- composer -------------------------------------------------------------------
 
 function nameCheck() {
-  return validateName(ui.name.value);
+  return validateName(ui.name.value.trim());
 }
 
 function refreshComposer() {

@@ -9,6 +9,7 @@
 //   problem  ({message})   something the user should know (token refused, ...)
 
 import { Backoff, expiryMs, renewDelay, tokenStale } from "./backoff.js";
+import { CONTRACT } from "./contract.js";
 import { commands, parsePayload } from "./protocol.js";
 import { clientIdFor, mqttUrlWithAuth, randomSuffix, topicsFor } from "./topics.js";
 
@@ -48,6 +49,7 @@ export class ChatConnection extends EventTarget {
     this.retryTimer = null;
     this.renewTimer = null;
     this.attempt = 0;
+    this.seq = 0; // numbers our messages for the whole page, across reconnects
   }
 
   _emit(type, detail) {
@@ -117,7 +119,9 @@ export class ChatConnection extends EventTarget {
 
   /** Publishes a chat message; resolves on PUBACK, rejects if the connection drops first. */
   send(text) {
-    return this._publish(commands.message(this.room, this.name, text));
+    const seq = this.seq;
+    this.seq = (this.seq + 1) % (CONTRACT.seq.max + 1);
+    return this._publish(commands.message(this.room, this.name, text, seq));
   }
 
   /** Asks for the page of messages older than `before`; the answer comes as an inbox event. */

@@ -53,7 +53,9 @@ export function isNewerRoster(data, shownAt) {
 
 export const commands = {
   join: (room, name) => JSON.stringify({ type: "join", room, name }),
-  message: (room, name, text) => JSON.stringify({ type: "message", room, name, text }),
+  // seq: the page's own counter; the store's sort key keeps one sender's messages of the
+  // same millisecond in this order.
+  message: (room, name, text, seq) => JSON.stringify({ type: "message", room, name, text, seq }),
   history: (room, before) => JSON.stringify({ type: "history", room, before }),
   leave: (room) => JSON.stringify({ type: "leave", room }),
 };

@@ -24,7 +24,11 @@ def get(h: Harness, path: str, **kw: Any) -> tuple[int, dict[str, str], bytes]:
         return exc.code, dict(exc.headers), exc.read()
 
 
-@pytest.mark.parametrize("path", ["/", "/lobby", "/room_2-b"])
+# As CloudFront's rewrite: any path without a dot in its last segment is the page (which
+# itself refuses a bad room name).
+@pytest.mark.parametrize(
+    "path", ["/", "/lobby", "/room_2-b", "/bad%20room", "/a/b", "/" + "x" * 65]
+)
 def test_rooms_and_root_serve_index_with_security_headers(harness: Harness, path: str) -> None:
     status, headers, body = get(harness, path)
     assert status == 200 and b"<title>chat</title>" in body
@@ -40,12 +44,9 @@ def test_rooms_and_root_serve_index_with_security_headers(harness: Harness, path
         ("/app.js", 200),
         ("/vendor/mqtt.min.js", 200),
         ("/missing.js", 404),
-        ("/bad room", 404),
-        ("/a/b", 404),
         ("/.env", 404),
         ("/../outside.txt", 404),
         ("/%2e%2e/outside.txt", 404),
-        ("/" + "x" * 65, 404),
     ],
 )
 def test_static_files(harness: Harness, path: str, status: int) -> None:
