@@ -33,6 +33,9 @@ def render(item: Incoming) -> list[str]:
         return [message_line(body)]
     if kind == "presence":
         names = ", ".join(str(m.get("name", "?")) for m in body.get("members") or [])
+        more = body.get("more")
+        if isinstance(more, int) and not isinstance(more, bool) and more > 0:
+            names += f" and {more} more"
         return [f"* in {body.get('room')}: {names or 'nobody'}"]
     if kind in ("backlog", "history"):
         msgs = body.get("messages") or []

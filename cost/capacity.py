@@ -28,7 +28,6 @@ DYNAMODB_QUOTAS = (
 )
 KINESIS_QUOTAS = "https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html"
 LAMBDA_KINESIS = "https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html"
-IOT_MESSAGE_MAX = 128 * metering.KB
 SEARCH_CAP = {"users": 1e10, "room_size": 1e9, "message_bytes": 8000}
 WHOLE_FIELDS = {"message_bytes"}
 
@@ -223,26 +222,6 @@ LIMITS: tuple[Limit, ...] = (
         False,
         "room_size",
         _member_bytes,
-        IOT_QUOTAS,
-    ),
-    Limit(
-        "roster_size",
-        "IoT Core: message size (a room's roster)",
-        IOT_MESSAGE_MAX,
-        "bytes",
-        False,
-        "room_size",
-        lambda w: payloads.roster_bytes(w.room_size) + len(iot_core.ROOM_TOPIC),
-        IOT_QUOTAS,
-    ),
-    Limit(
-        "backlog_size",
-        "IoT Core: message size (the backlog page)",
-        IOT_MESSAGE_MAX,
-        "bytes",
-        False,
-        "message_bytes",
-        lambda w: len(_p(w).backlog_reply),
         IOT_QUOTAS,
     ),
     Limit(

@@ -123,10 +123,12 @@ def _roster(room_size: int) -> bytes:
 
 def roster_bytes(room_size: float) -> int:
     """Bytes of a roster of ``room_size`` members, without building it: the JSON grows
-    by one member entry and one comma per member (rounded to a whole member)."""
+    by one member entry and one comma per member (rounded to a whole member), up to the
+    128 KB of one publish, where the roster is cut (chatlib.connections)."""
     one, two = len(_roster(1)), len(_roster(2))
     members = max(0, round(room_size))
-    return one + (members - 1) * (two - one) if members else len(_roster(0))
+    size = one + (members - 1) * (two - one) if members else len(_roster(0))
+    return min(size, contract.REPLY_MAX_BYTES)
 
 
 @cache

@@ -23,7 +23,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from chatlib import aws, config, contract
+from chatlib import aws, config, contract, publisher
 from chatlib.validation import ValidationError
 
 SK_RE = re.compile(r"^[0-9]{13}(#[0-9]{10})?#[A-Za-z0-9_-]{1,64}$")
@@ -132,7 +132,11 @@ class Page:
 
 def page(room: str, size: int, before_sk: str | None = None) -> Page:
     """The ``size`` newest messages of ``room`` (older than ``before_sk`` if given),
-    oldest first, with a cursor when older messages remain."""
+    oldest first, with a cursor when older messages remain.
+
+    Bounded by bytes too: the page holds as many of them, newest first, as fit in one
+    publish of a ``backlog`` or ``history`` reply, and its cursor leads to the rest (a
+    page of 50 messages of 2,000 emoji would be 400 KB, over AWS IoT's 128 KB)."""
     condition = Key("room").eq(room)
     if before_sk is not None:
         condition = condition & Key("sk").lt(before_sk)
@@ -152,8 +156,10 @@ def page(room: str, size: int, before_sk: str | None = None) -> Page:
         if not last:
             break
         kwargs["ExclusiveStartKey"] = last
-    newest_first = items[:size]
+    wire = [item_to_wire(i) for i in items[:size]]  # newest first
+    envelope = {"type": "history", "room": room, "messages": [], "cursor": "x" * CURSOR_MAX}
+    count = publisher.fitting(wire, envelope)
     cursor = None
-    if len(items) > size and newest_first:
-        cursor = encode_cursor(room, str(newest_first[-1]["sk"]))
-    return Page(messages=[item_to_wire(i) for i in reversed(newest_first)], cursor=cursor)
+    if len(items) > count and count:
+        cursor = encode_cursor(room, str(items[count - 1]["sk"]))
+    return Page(messages=wire[:count][::-1], cursor=cursor)

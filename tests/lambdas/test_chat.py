@@ -14,7 +14,7 @@ import chat
 import pytest
 from botocore.exceptions import ClientError
 
-from chatlib import aws, contract, messages, publisher
+from chatlib import aws, connections, contract, messages, publisher
 
 from .conftest import MESSAGES_TABLE, REGION
 
@@ -358,6 +358,25 @@ def test_a_burst_of_120_in_one_millisecond_pages_back_in_order(env, store_rule, 
     assert [m["text"] for page in pages for m in page] == [f"burst {n}" for n in range(120)]
 
 
+def test_a_room_of_50_emoji_messages_pages_back_through_every_one(env, store_rule, context) -> None:
+    """50 messages of 2,000 emoji are 400 KB: every reply stays within AWS IoT's 128 KB
+    and the cursors lead through all of them, in order."""
+    sent = [wire(n, text="\U0001f600" * contract.TEXT_MAX) for n in range(1, 51)]
+    for message in sent:
+        store_rule.store("chat/pub/lobby", message)
+    route(context, command("join", room="lobby", name="Late", ts=T0 + 1000))
+    replies = [env.published.on("chat/in/alice1-tab")[0]]
+    while replies[-1]["cursor"] is not None and len(replies) < 20:
+        env.published.clear()
+        route(context, command("history", room="lobby", before=replies[-1]["cursor"]))
+        replies += env.published.on("chat/in/alice1-tab")
+    for reply in replies:
+        assert len(publisher.encode(reply)) <= contract.REPLY_MAX_BYTES
+    assert replies[0]["type"] == "backlog" and 0 < len(replies[0]["messages"]) < 50
+    seen = [m["id"] for reply in reversed(replies) for m in reply["messages"]]
+    assert seen == [m["id"] for m in sent]
+
+
 @pytest.mark.parametrize(
     "before",
     [
@@ -507,3 +526,12 @@ def test_rosters_carry_when_they_were_read(env, context) -> None:
     route(context, command("join", "bob1-x", room="lobby", name="Bob", ts=T0 + 1))
     first, second = env.published.on("chat/pub/lobby")
     assert before <= first["at"] <= second["at"] <= int(time.time() * 1000)
+
+
+def test_a_roster_too_big_for_one_publish_says_how_many_more() -> None:
+    members = [{"name": f"{n:04d}" + "\u674e" * 36, "sender": f"p{n:031d}"} for n in range(3000)]
+    payload = connections.presence_payload("lobby", members, T0)
+    assert len(publisher.encode(payload)) <= contract.REPLY_MAX_BYTES
+    kept = len(payload["members"])
+    assert payload["members"] == members[:kept] and payload["more"] == 3000 - kept > 0
+    assert "more" not in connections.presence_payload("lobby", members[:10], T0)

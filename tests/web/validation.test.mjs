@@ -3,7 +3,7 @@ import { test } from "node:test";
 
 import { charCount, isValidRoom, roomFromPath, validateName, validateText } from "../../web/js/validation.js";
 import { clientIdFor, mqttUrlWithAuth, randomSuffix, topicsFor } from "../../web/js/topics.js";
-import { commands, errorText, isNewerRoster, parsePayload, presenceMembers } from "../../web/js/protocol.js";
+import { commands, errorText, isNewerRoster, parsePayload, presenceMembers, presenceMore } from "../../web/js/protocol.js";
 
 test("room from the page path", () => {
   assert.deepEqual(roomFromPath("/"), { room: "lobby" });
@@ -86,6 +86,11 @@ test("commands are the design's JSON", () => {
     seq: 3,
   });
   assert.deepEqual(JSON.parse(commands.history("lobby", null)), { type: "history", room: "lobby", before: null });
+});
+
+test("a roster cut to fit one message says how many more there are", () => {
+  assert.equal(presenceMore({ more: 12 }), 12);
+  for (const bad of [undefined, -3, 1.5, "7", 1e300, null]) assert.equal(presenceMore({ more: bad }), 0);
 });
 
 test("presence members are unique and sorted; errors become sentences", () => {

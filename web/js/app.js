@@ -2,7 +2,7 @@
 // connection (connection.js) to the view (view.js) through the message store.
 
 import { ChatConnection } from "./connection.js";
-import { errorText, isNewerRoster, presenceMembers } from "./protocol.js";
+import { errorText, isNewerRoster, presenceMembers, presenceMore } from "./protocol.js";
 import { MessageStore } from "./store.js";
 import { NAME_MAX, TEXT_MAX, roomFromPath, validateName, validateText } from "./validation.js";
 import { el, messageNode, renderMembers, setStatus } from "./view.js";
@@ -52,6 +52,7 @@ const app = {
   pendingSends: [], // {text, node, timer}
   restored: [], // texts put back in the box after a failed send
   members: [],
+  membersMore: 0, // members the roster had no room for
   membersAt: null, // when the shown roster was read (ms), to drop late older ones
   stick: true, // keep the newest message in view (until the reader scrolls up)
 };
@@ -306,8 +307,9 @@ function onRoom({ detail: { data } }) {
     if (!isNewerRoster(data, app.membersAt)) return;
     app.membersAt = Number.isFinite(data.at) ? data.at : app.membersAt;
     app.members = presenceMembers(data);
-    renderMembers(ui.membersList, app.members, app.conn.ownSenders);
-    ui.membersCount.textContent = String(app.members.length);
+    app.membersMore = presenceMore(data);
+    renderMembers(ui.membersList, app.members, app.conn.ownSenders, app.membersMore);
+    ui.membersCount.textContent = String(app.members.length + app.membersMore);
   }
 }
 
@@ -334,7 +336,7 @@ function startConnection(name) {
   conn.addEventListener("online", ({ detail }) => {
     // The join makes the server send a backlog: on a reconnect it fills the gap.
     app.gapFill = !detail.firstTime;
-    renderMembers(ui.membersList, app.members, conn.ownSenders);
+    renderMembers(ui.membersList, app.members, conn.ownSenders, app.membersMore);
     refreshComposer();
   });
   conn.addEventListener("inbox", onInbox);

@@ -42,6 +42,12 @@ export function presenceMembers(data) {
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** Members a roster left out because they did not fit in one message (0 if none). */
+export function presenceMore(data) {
+  const more = data?.more;
+  return Number.isSafeInteger(more) && more > 0 ? more : 0;
+}
+
 /**
  * Whether a roster should replace the one shown. Two functions publish rosters, so an
  * older one can arrive after a newer one; each says when it was read (`at`, ms).
