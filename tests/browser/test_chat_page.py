@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
+import boto3
 import pytest
 
 from tests.browser.conftest import DESKTOP, PHONE
@@ -120,17 +122,9 @@ def test_root_path_is_the_lobby_and_bad_rooms_are_refused(emulator, open_page):
     root = open_page(emulator, "")
     assert root.page.locator("#room-title").inner_text() == "lobby"
 
-    # The emulator answers 404 for paths that are not rooms; a static host with an
-    # index.html fallback (CloudFront) serves the page there, and the page must say why
-    # it does not connect. Serve the real index.html at a bad path the same way.
-    bad = open_page(emulator, "")
-    bad_url = f"{emulator.base_url}/not_a-room!"
-
-    def fallback(route) -> None:
-        route.fulfill(response=route.fetch(url=f"{emulator.base_url}/"))
-
-    bad.page.route(bad_url, fallback)
-    bad.page.goto(bad_url)
+    # Any path is the page (as CloudFront's rewrite serves it); the page says why a bad
+    # room name does not connect.
+    bad = open_page(emulator, "not_a-room!")
     alert = bad.page.locator("#fatal")
     alert.wait_for()
     assert "not a valid room" in alert.inner_text()
@@ -290,3 +284,37 @@ def test_token_is_renewed_before_it_expires(emulator, open_page):
     texts = user.texts()
     assert texts.count("before renewal") == 1 and texts.count("after renewal") == 1
     user.assert_clean()
+
+
+def test_hostile_numbers_neither_break_the_page_nor_freeze_the_members(emulator, open_page):
+    """Room traffic comes from functions, but the page trusts no number it is sent: a
+    message stamped 1e300 is dropped, a roster from the far future counts as now."""
+    room = "hostile-numbers"
+    reader = open_page(emulator, room).join("Reader")
+    iot = boto3.client(
+        "iot-data",
+        endpoint_url=emulator.base_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    hostile = [
+        {"type": "message", "id": "far", "ts": 1e300, "room": room, "name": "X", "text": "far"},
+        {"type": "message", "id": "neg", "ts": -5, "room": room, "name": "X", "text": "neg"},
+        {
+            "type": "presence",
+            "room": room,
+            "members": [{"name": "Ghost", "sender": "g"}],
+            "at": 1e300,
+        },
+    ]
+    for body in hostile:
+        iot.publish(topic=f"chat/pub/{room}", qos=1, payload=json.dumps(body).encode())
+    reader.page.locator("#members-list .member-name", has_text="Ghost").wait_for()
+
+    late = open_page(emulator, room).join("Late")
+    reader.page.locator("#members-list .member-name", has_text="Late").wait_for(timeout=15_000)
+    late.send("after the hostile ones")
+    reader.wait_text("after the hostile ones")
+    assert reader.texts() == ["after the hostile ones"]
+    reader.assert_clean()

@@ -61,6 +61,16 @@ test("ignores malformed messages and other rooms", () => {
   assert.equal(store.list[0].ts, 7);
 });
 
+test("messages with a time the page cannot show are dropped, not thrown at the view", () => {
+  for (const ts of [1e300, -1, 1.5, Infinity, NaN, "soon", 10 ** 13, Number.MAX_SAFE_INTEGER + 2]) {
+    assert.equal(normalizeMessage(msg("a", ts), "lobby"), null, String(ts));
+  }
+  assert.equal(normalizeMessage(msg("a", 9_999_999_999_999), "lobby").ts, 9_999_999_999_999);
+  assert.equal(normalizeMessage(msg("a", "1700000000000"), "lobby").ts, 1_700_000_000_000);
+  const store = new MessageStore("lobby");
+  assert.equal(store.add([msg("bad", 1e300), msg("good", 5)]).length, 1);
+});
+
 test("normalizeMessage keeps only known fields", () => {
   const m = normalizeMessage({ ...msg("a", 1), sender: "s1", clientId: "s1-x", html: "<b>" }, "lobby");
   assert.deepEqual(Object.keys(m).sort(), ["clientId", "id", "name", "room", "sender", "seq", "text", "ts"]);

@@ -2,8 +2,8 @@
 // connection (connection.js) to the view (view.js) through the message store.
 
 import { ChatConnection } from "./connection.js";
-import { errorText, isNewerRoster, presenceMembers, presenceMore } from "./protocol.js";
-import { MessageStore } from "./store.js";
+import { errorText, isNewerRoster, presenceMembers, presenceMore, rosterTime } from "./protocol.js";
+import { MessageStore, normalizeMessage } from "./store.js";
 import { NAME_MAX, TEXT_MAX, roomFromPath, validateName, validateText } from "./validation.js";
 import { el, messageNode, renderMembers, setStatus } from "./view.js";
 
@@ -269,8 +269,9 @@ function onBacklog(data) {
   updateOlder();
   // After a reconnect: if the backlog does not reach back to what we had, page back
   // through history until it does, so no message of the outage goes missing.
-  if (app.gapFill && knownNewest && messages.length && !overlaps && typeof data.cursor === "string") {
-    const oldestTs = Math.min(...messages.map((m) => Number(m.ts)).filter(Number.isFinite));
+  const valid = messages.map((m) => normalizeMessage(m, app.room)).filter(Boolean);
+  if (app.gapFill && knownNewest && valid.length && !overlaps && typeof data.cursor === "string") {
+    const oldestTs = Math.min(...valid.map((m) => m.ts));
     if (oldestTs > knownNewest.ts) requestHistory("gap", data.cursor);
   }
   app.gapFill = false;
@@ -304,8 +305,9 @@ function onRoom({ detail: { data } }) {
   if (data.type === "message") {
     addMessages([data], { live: true });
   } else if (data.type === "presence") {
-    if (!isNewerRoster(data, app.membersAt)) return;
-    app.membersAt = Number.isFinite(data.at) ? data.at : app.membersAt;
+    const at = rosterTime(data, Date.now());
+    if (!isNewerRoster(at, app.membersAt)) return;
+    app.membersAt = at ?? app.membersAt;
     app.members = presenceMembers(data);
     app.membersMore = presenceMore(data);
     renderMembers(ui.membersList, app.members, app.conn.ownSenders, app.membersMore);

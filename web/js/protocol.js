@@ -49,12 +49,23 @@ export function presenceMore(data) {
 }
 
 /**
- * Whether a roster should replace the one shown. Two functions publish rosters, so an
- * older one can arrive after a newer one; each says when it was read (`at`, ms).
- * A roster without `at` is taken as it comes.
+ * When a roster was read (`at`, ms), as far as the page believes it: null when it is
+ * missing or not a time, and never later than `now`. A roster claiming to come from the
+ * future would otherwise outrank every real one and freeze the member list.
  */
-export function isNewerRoster(data, shownAt) {
-  return !Number.isFinite(data?.at) || !Number.isFinite(shownAt) || data.at >= shownAt;
+export function rosterTime(data, now) {
+  const at = data?.at;
+  if (typeof at !== "number" || !Number.isFinite(at) || at < 0) return null;
+  return Math.min(at, now);
+}
+
+/**
+ * Whether a roster read at `at` (rosterTime) should replace the one shown, read at
+ * `shownAt`. Two functions publish rosters, so an older one can arrive after a newer
+ * one. A roster without a time is taken as it comes.
+ */
+export function isNewerRoster(at, shownAt) {
+  return at === null || shownAt === null || at >= shownAt;
 }
 
 export const commands = {

@@ -3,13 +3,19 @@
 // when the broker delivers them out of order.
 // Pure: no DOM. Backlog pages, history pages and live messages all go through add().
 
-/** A room message as the server stamps it, or null if the shape is wrong. */
+import { CONTRACT } from "./contract.js";
+
+/**
+ * A room message as the server stamps it, or null if the shape is wrong. The page does
+ * not trust numbers it is sent: ts must be a whole number of milliseconds within the
+ * store's 13-digit sort key (0 .. CONTRACT.ts.max), or the message is dropped.
+ */
 export function normalizeMessage(raw, room) {
   if (!raw || typeof raw !== "object") return null;
   const { id, ts, name, text } = raw;
   if (typeof id !== "string" || id === "") return null;
   const time = typeof ts === "string" && ts.trim() !== "" ? Number(ts) : ts;
-  if (typeof time !== "number" || !Number.isFinite(time)) return null;
+  if (!Number.isSafeInteger(time) || time < 0 || time > CONTRACT.ts.max) return null;
   if (typeof text !== "string" || typeof name !== "string") return null;
   if (room !== undefined && raw.room !== undefined && raw.room !== room) return null;
   const seq = Number.isSafeInteger(raw.seq) && raw.seq >= 0 ? raw.seq : 0;
