@@ -15,11 +15,13 @@ from typing import Any
 from aiohttp import web
 
 from emulator.aws import AwsServices
-from emulator.http import create_app
+from emulator.http import create_app, function_url
 from emulator.iot import IotBroker
 from emulator.iot import MessageContext as BrokerContext
 from emulator.kinesis import EventSourceMappings, mappings_from_template
 from emulator.lambda_runtime import LambdaRuntime, functions_from_template
+from emulator.lambda_runtime.event_invoke import EventInvoker, event_invoke_configs
+from emulator.lambda_runtime.throttle import Throttle, Throttled, reserved_concurrency
 from emulator.rules import BotoClients, CallbackTarget, MessageContext, Rule, RulesEngine
 from emulator.template import Resource, Template, TemplateError, load_template
 
@@ -82,11 +84,18 @@ class Emulator:
         self.engine: RulesEngine | None = None
         self.broker: IotBroker | None = None
         self.mappings: EventSourceMappings | None = None
+        self.events: EventInvoker | None = None
         self._runner: web.AppRunner | None = None
 
     @property
     def base_url(self) -> str:
         return f"http://{self.settings.host}:{self.settings.port}"
+
+    def throttle(self, function_arn: str) -> Throttle:
+        """The reserved concurrency the template gives a function, for synchronous calls."""
+        function = self.template.find(function_arn, "AWS::Lambda::Function")
+        reserved = function.properties.get("ReservedConcurrentExecutions") if function else None
+        return Throttle(reserved_concurrency(reserved))
 
     @property
     def topic_root(self) -> str:
@@ -123,9 +132,11 @@ class Emulator:
         authorizer = _single(self.template, "AWS::IoT::Authorizer")
         authorizer_arn = str(authorizer.properties["AuthorizerFunctionArn"])
         runtime = self.runtime
+        authorizer_throttle = self.throttle(authorizer_arn)
 
         async def invoke_authorizer(event: dict[str, Any]) -> Any:
-            return await runtime.invoke(authorizer_arn, event)
+            # Throttled raises: IoT Core refuses the connection.
+            return await authorizer_throttle.run(lambda: runtime.invoke(authorizer_arn, event))
 
         rules = [
             Rule(resource.physical_id, resource.properties["TopicRulePayload"])
@@ -141,9 +152,15 @@ class Emulator:
             account_id=s.account_id,
         )
         broker = self.broker
+        self.events = EventInvoker(
+            runtime.invoke,
+            lambda name: runtime.resolve(name).arn,
+            event_invoke_configs(self.template),
+            self.aws.client,
+        )
         target = CallbackTarget(
             publish=broker.publish,
-            invoke=runtime.invoke_async,
+            invoke=self.events.invoke,
             clients=BotoClients(self.aws.endpoint_url, s.region),
         )
         self.engine = RulesEngine(rules, target, s.account_id, s.region)
@@ -159,9 +176,13 @@ class Emulator:
 
         token_url = _single(self.template, "AWS::Lambda::Url")
         token_arn = str(token_url.properties["TargetFunctionArn"])
+        token_throttle = self.throttle(token_arn)
 
         async def invoke_token(event: dict[str, Any]) -> Any:
-            return await runtime.invoke(token_arn, event)
+            try:
+                return await token_throttle.run(lambda: runtime.invoke(token_arn, event))
+            except Throttled:
+                return function_url.THROTTLED
 
         app = create_app(
             broker=broker,
@@ -199,8 +220,11 @@ class Emulator:
             await self._runner.cleanup()
         if self.engine is not None:
             await self.engine.close()
+        if self.events is not None:
+            await self.events.close()
         if self.runtime is not None:
             await self.runtime.close()
         if self.aws is not None:
             await asyncio.to_thread(self.aws.stop)
-        self.mappings = self.broker = self._runner = self.engine = self.runtime = self.aws = None
+        self.mappings = self.broker = self._runner = self.engine = self.events = None
+        self.runtime = self.aws = None

@@ -23,6 +23,7 @@ from stack.data import add_data
 from stack.functions import add_functions
 from stack.outputs import add_outputs
 from stack.parameters import add_parameters
+from stack.protection import add_protection
 from stack.rules import add_rules
 from stack.site import add_site
 
@@ -64,6 +65,7 @@ def build() -> Template:
     add_parameters(t)
     add_data(t)
     add_functions(t)
+    add_protection(t)
     add_auth(t)
     add_rules(t)
     add_site(t)

@@ -16,9 +16,19 @@ from troposphere import GetAtt, If, Parameter, Ref, Sub, Template
 from troposphere import awslambda as lam
 
 from chatlib import contract
+from iot_rules import RULES
+from iot_rules.spec import LambdaAction
 from stack.iam import Statement, role, statement, topic_arn
 from stack.logs import log_group
 from stack.parameters import STREAM_ENABLED
+
+# Functions the topic rules invoke asynchronously: Lambda retries a failed event twice,
+# then sends it to AsyncFailureQueue (stack/protection.py) instead of dropping it.
+RULE_INVOKED = frozenset(
+    action.function for rule in RULES for action in rule.actions if isinstance(action, LambdaAction)
+)
+ASYNC_RETRIES = 2
+ASYNC_MAX_EVENT_AGE_SECONDS = 3600  # a join or lifecycle event older than this is stale
 
 RUNTIME = "python3.12"
 ARCHITECTURE = "arm64"
@@ -41,6 +51,9 @@ class Function:
     handler: str
     memory_mb: int
     timeout_seconds: int
+    # The default of its <Name>Concurrency parameter: its reserved concurrency, the most
+    # instances it may run at once (and, for a function URL, 10 x this per second).
+    concurrency: int
     # Besides TOPIC_ROOT, LOG_LEVEL and POWERTOOLS_SERVICE_NAME, which every function gets.
     environment: Mapping[str, Any]
     # Least privilege besides writing its own log group: statements, or Fn::If of one.
@@ -65,6 +78,11 @@ class Function:
     def code_key(self) -> str:
         """The parameter holding its zip's S3 key, e.g. ``ChatCodeKey``."""
         return f"{self.name}CodeKey"
+
+    @property
+    def concurrency_parameter(self) -> str:
+        """The parameter holding its reserved concurrency, e.g. ``ChatConcurrency``."""
+        return f"{self.name}Concurrency"
 
 
 # ------------------------------------------------------------- shared permissions
@@ -111,6 +129,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="authorizer.handler",
         memory_mb=256,
         timeout_seconds=5,
+        concurrency=10,
         environment={
             **GUEST_TOKENS,
             "JWKS_URL": Ref("JwksUrl"),
@@ -125,8 +144,17 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="guest_token.handler",
         memory_mb=256,
         timeout_seconds=5,
-        environment={**GUEST_TOKENS, "TOKEN_LIFETIME_SECONDS": "3600"},
-        statements=(READ_TOKEN_SECRET,),
+        concurrency=5,
+        environment={
+            **GUEST_TOKENS,
+            "TOKEN_LIFETIME_SECONDS": "3600",
+            "RATE_LIMIT_TABLE": Ref("RateLimitTable"),
+            "TOKEN_REQUESTS_PER_MINUTE": Ref("TokenRequestsPerMinute"),
+        },
+        statements=(
+            READ_TOKEN_SECRET,
+            statement(["dynamodb:UpdateItem"], [GetAtt("RateLimitTable", "Arn")]),
+        ),
     ),
     Function(
         name="Chat",
@@ -134,6 +162,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="chat.handler",
         memory_mb=512,
         timeout_seconds=30,
+        concurrency=20,
         environment={
             "MESSAGES_TABLE": Ref("MessagesTable"),
             "CONNECTIONS_TABLE": Ref("ConnectionsTable"),
@@ -154,6 +183,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="presence.handler",
         memory_mb=256,
         timeout_seconds=15,
+        concurrency=10,
         environment={"CONNECTIONS_TABLE": Ref("ConnectionsTable")},
         statements=(CONNECTIONS_RW, statement(["iot:Publish"], [topic_arn(ROOMS)])),
     ),
@@ -191,7 +221,8 @@ def add_functions(t: Template) -> None:
 
 
 def add_function(t: Template, f: Function) -> None:
-    """One function with everything it owns."""
+    """One function with everything it owns; for one a rule invokes, its asynchronous
+    invocation settings too."""
     t.add_parameter(
         Parameter(
             f.code_key,
@@ -199,12 +230,25 @@ def add_function(t: Template, f: Function) -> None:
             Description=f"S3 key of the {f.short} function zip (content hash)",
         )
     )
+    t.add_parameter(
+        Parameter(
+            f.concurrency_parameter,
+            Type="Number",
+            Default=str(f.concurrency),
+            MinValue=1,
+            Description=f"Reserved concurrency of the {f.short} function: its most instances "
+            "at once, and a ceiling on what abuse can cost (docs/deploy.md)",
+        )
+    )
     group = t.add_resource(log_group(f.log_group_id, f"/aws/lambda/${{AWS::StackName}}-{f.short}"))
     # No logs:CreateLogGroup: the group above exists before the function runs.
     write_logs = statement(["logs:CreateLogStream", "logs:PutLogEvents"], [GetAtt(group, "Arn")])
-    t.add_resource(
-        role(f.role_id, "lambda.amazonaws.com", f"{f.short}-function", [write_logs, *f.statements])
-    )
+    statements = [write_logs, *f.statements]
+    if f.logical_id in RULE_INVOKED:
+        # Lambda sends a failed event to the destination with the function's role.
+        statements.append(statement(["sqs:SendMessage"], [GetAtt("AsyncFailureQueue", "Arn")]))
+        add_event_invoke_config(t, f)
+    t.add_resource(role(f.role_id, "lambda.amazonaws.com", f"{f.short}-function", statements))
     t.add_resource(
         lam.Function(
             f.logical_id,
@@ -216,6 +260,7 @@ def add_function(t: Template, f: Function) -> None:
             Code=lam.Code(S3Bucket=Ref("ArtifactsBucket"), S3Key=Ref(f.code_key)),
             MemorySize=f.memory_mb,
             Timeout=f.timeout_seconds,
+            ReservedConcurrentExecutions=Ref(f.concurrency_parameter),
             Role=GetAtt(f.role_id, "Arn"),
             Environment=lam.Environment(
                 Variables={
@@ -227,5 +272,22 @@ def add_function(t: Template, f: Function) -> None:
             ),
             Metadata=BUILD_METADATA,
             DependsOn=[group.title],
+        )
+    )
+
+
+def add_event_invoke_config(t: Template, f: Function) -> None:
+    """Retries and an on-failure destination for the asynchronous invocations a rule
+    makes, so a failed join or lifecycle event lands in a queue instead of a log line."""
+    t.add_resource(
+        lam.EventInvokeConfig(
+            f"{f.name}EventInvokeConfig",
+            FunctionName=Ref(f.logical_id),
+            Qualifier="$LATEST",
+            MaximumRetryAttempts=ASYNC_RETRIES,
+            MaximumEventAgeInSeconds=ASYNC_MAX_EVENT_AGE_SECONDS,
+            DestinationConfig=lam.DestinationConfig(
+                OnFailure=lam.OnFailure(Destination=GetAtt("AsyncFailureQueue", "Arn"))
+            ),
         )
     )

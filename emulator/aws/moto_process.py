@@ -23,6 +23,8 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
+from emulator.aws.atomic_writes import SerializedItemWrites
+
 
 def _exit_at_eof() -> None:
     sys.stdin.read()  # returns when the parent closes the pipe, or dies
@@ -36,7 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     threading.Thread(target=_exit_at_eof, daemon=True).start()
-    app = DomainDispatcherApplication(create_backend_app)
+    app = SerializedItemWrites(DomainDispatcherApplication(create_backend_app))
     try:
         server = make_server(
             args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler

@@ -23,6 +23,7 @@ DEFAULT_TOKEN_LIFETIME_SECONDS = 3600
 MIN_TOKEN_LIFETIME_SECONDS = 600
 MAX_TOKEN_LIFETIME_SECONDS = 86400
 DEFAULT_MESSAGE_RETENTION_DAYS = 7
+DEFAULT_TOKEN_REQUESTS_PER_MINUTE = 30
 
 
 class ConfigError(RuntimeError):
@@ -101,3 +102,13 @@ def jwt_issuer() -> str:
 
 def jwt_audience() -> str:
     return _get("JWT_AUDIENCE")
+
+
+def rate_limit_table() -> str:
+    """The token endpoint's rate-limit table; empty: no per-source limit."""
+    return _get("RATE_LIMIT_TABLE")
+
+
+def token_requests_per_minute() -> int:
+    """Guest tokens one source may get per minute (at least 1)."""
+    return max(1, _int("TOKEN_REQUESTS_PER_MINUTE", DEFAULT_TOKEN_REQUESTS_PER_MINUTE))

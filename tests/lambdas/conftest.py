@@ -15,7 +15,7 @@ import pytest
 from moto import mock_aws
 from moto.iotdata.models import iotdata_backends
 
-from chatlib import aws, tokens
+from chatlib import aws, ratelimit, tokens
 from emulator.aws.provision import create_table
 from emulator.rules.sql import NO_MATCH, Message, compile_query
 from emulator.template import load_template
@@ -26,6 +26,7 @@ SECRET = "test-secret-" + "0123456789abcdef" * 4
 STACK = "test"
 MESSAGES_TABLE = f"{STACK}-messages"  # as templates/chat.json names them for stack "test"
 CONNECTIONS_TABLE = f"{STACK}-connections"
+RATE_LIMIT_TABLE = f"{STACK}-rate-limits"
 TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "chat.json"
 
 
@@ -58,9 +59,11 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # kept, which makes each test much cheaper. moto intercepts every session's calls.
     aws.reset(keep_session=True)
     tokens.reset_caches()
+    ratelimit.reset()
     yield
     aws.reset(keep_session=True)
     tokens.reset_caches()
+    ratelimit.reset()
 
 
 @pytest.fixture

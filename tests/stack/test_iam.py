@@ -66,16 +66,18 @@ EXPECTED_GRANTS: dict[str, set[tuple[str, str]]] = {
     "AuthorizerFunctionRole": grant(LOG_WRITE, att("AuthorizerLogGroup"))
     | grant(["secretsmanager:GetSecretValue"], SECRET),
     "TokenFunctionRole": grant(LOG_WRITE, att("TokenLogGroup"))
-    | grant(["secretsmanager:GetSecretValue"], SECRET),
+    | grant(["secretsmanager:GetSecretValue"], SECRET)
+    | grant(["dynamodb:UpdateItem"], att("RateLimitTable")),
     "ChatFunctionRole": grant(LOG_WRITE, att("ChatLogGroup"))
     | grant(["dynamodb:Query"], att("MessagesTable"))  # pages; the store rule writes
     | grant(TABLE_RW, att("ConnectionsTable"), sub("${ConnectionsTable.Arn}/index/*"))
     | grant(["iot:Publish"], topic("in/*"), topic("pub/*"))
     | grant(STREAM_READ, att("ChatStream"))
-    | grant(["sqs:SendMessage"], att("StreamFailureQueue")),
+    | grant(["sqs:SendMessage"], att("StreamFailureQueue"), att("AsyncFailureQueue")),
     "PresenceFunctionRole": grant(LOG_WRITE, att("PresenceLogGroup"))
     | grant(TABLE_RW, att("ConnectionsTable"), sub("${ConnectionsTable.Arn}/index/*"))
-    | grant(["iot:Publish"], topic("pub/*")),
+    | grant(["iot:Publish"], topic("pub/*"))
+    | grant(["sqs:SendMessage"], att("AsyncFailureQueue")),
 }
 
 

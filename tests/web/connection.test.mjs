@@ -202,3 +202,15 @@ test("offline pauses retries until the network is back", async () => {
   await h.runTimers();
   assert.equal(h.clients.length, 2);
 });
+
+test("a rate-limited token request waits as long as Retry-After says, and says why", async () => {
+  const h = harness();
+  const problems = [];
+  h.conn.addEventListener("problem", (e) => problems.push(e.detail.message));
+  h.conn.fetch = async () => ({ ok: false, status: 429, headers: new Map([["retry-after", "42"]]) });
+  h.conn.start();
+  await h.runTimers();
+  assert.match(problems.at(-1), /busy .*in 42 s/);
+  assert.equal(h.timers.filter((t) => !t.done).at(-1).ms, 42_000);
+  assert.equal(h.states.at(-1).delay, 42_000);
+});

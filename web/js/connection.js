@@ -162,6 +162,10 @@ export class ChatConnection extends EventTarget {
     if (!resp.ok) {
       const err = new Error(`token request refused (HTTP ${resp.status})`);
       err.status = resp.status;
+      // 429: too many tokens for this address (Retry-After says when) or the token
+      // function is at its concurrency limit; either way, wait before asking again.
+      const retryAfter = Number(resp.headers?.get?.("retry-after"));
+      if (resp.status === 429) err.retryAfterMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 0;
       throw err;
     }
     const body = await resp.json();
@@ -300,7 +304,10 @@ export class ChatConnection extends EventTarget {
   }
 
   _failed(err) {
-    if (err && err.status >= 400 && err.status < 500) {
+    if (err?.status === 429) {
+      const wait = err.retryAfterMs ? ` in ${Math.ceil(err.retryAfterMs / 1000)} s` : "";
+      this._emit("problem", { message: `The chat is busy (too many sign-ins); trying again${wait}.` });
+    } else if (err && err.status >= 400 && err.status < 500) {
       this._emit("problem", { message: `Could not get a chat token: ${err.message}.` });
     }
     this._dropClient();
@@ -309,7 +316,7 @@ export class ChatConnection extends EventTarget {
       this._setState("offline");
       return;
     }
-    const delay = this.backoff.next();
+    const delay = Math.max(this.backoff.next(), err?.retryAfterMs ?? 0);
     this._setState(this.everOnline ? "reconnecting" : "connecting", { delay, error: String(err?.message ?? err) });
     this._connectSoon(delay);
   }
