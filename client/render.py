@@ -25,7 +25,10 @@ def render(item: Incoming) -> list[str]:
     if item.topic == "$client/interrupted":
         return [f"! connection lost ({body and body.get('error')}); reconnecting..."]
     if item.topic == "$client/resumed":
-        return ["! reconnected"]
+        rooms = (body or {}).get("rooms") or []
+        return ["! reconnected" + (f", rejoined {', '.join(rooms)}" if rooms else "")]
+    if item.topic == "$client/failed":
+        return []  # the command ends with it, as its one error line
     if body is None:
         return [f"? non-JSON message on {item.topic}"]
     kind = body.get("type")
