@@ -49,6 +49,16 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         metavar="KEY=VALUE",
         help="template parameter override, e.g. TopicRoot=dev (repeatable)",
     )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="keep tables, secrets and unread stream records here between runs "
+        "(saved on stop, restored on start; `make run` uses .local-state)",
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="start empty: forget what --state-dir holds"
+    )
     parser.add_argument("--room", default="lobby", help="room in the printed URL")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
     args = parser.parse_args(argv)
@@ -72,6 +82,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         aws_port=args.aws_port,
         stack_name=args.stack_name,
         parameters=dict(args.parameter),
+        state_dir=args.state_dir,
+        fresh=args.fresh,
     )
     return settings, args.room
 

@@ -7,6 +7,7 @@ the template, so a change to the stack/ package is all it takes to change what r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,9 +24,11 @@ from emulator.lambda_runtime import LambdaRuntime, functions_from_template
 from emulator.lambda_runtime.event_invoke import EventInvoker, event_invoke_configs
 from emulator.lambda_runtime.throttle import Throttle, Throttled, reserved_concurrency
 from emulator.rules import BotoClients, CallbackTarget, MessageContext, Rule, RulesEngine
+from emulator.state import LocalState
 from emulator.template import Resource, Template, TemplateError, load_template
 
 log = logging.getLogger("emulator")
+STOP_DRAIN_S = 10.0  # how long a stop waits for asynchronous invocations to finish
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,6 +47,8 @@ class Settings:
     account_id: str = "123456789012"
     parameters: dict[str, str] = field(default_factory=dict)
     web_root: Path = ROOT / "web"
+    state_dir: Path | None = None  # where tables, secrets and the stream are kept
+    fresh: bool = False  # forget what state_dir holds
 
 
 def _single(template: Template, type_: str) -> Resource:
@@ -85,6 +90,7 @@ class Emulator:
         self.broker: IotBroker | None = None
         self.mappings: EventSourceMappings | None = None
         self.events: EventInvoker | None = None
+        self.state: LocalState | None = None
         self._runner: web.AppRunner | None = None
 
     @property
@@ -124,6 +130,12 @@ class Emulator:
         provisioned = await asyncio.to_thread(self.aws.provision, self.template)
         for type_, names in provisioned.created.items():
             log.info("created %s: %s", type_, ", ".join(names))
+        if s.state_dir is not None:
+            self.state = LocalState(s.state_dir, self.template, self.aws.client)
+            if s.fresh:
+                self.state.clear()
+            restored = await asyncio.to_thread(self.state.restore)
+            log.info("state from %s: %s", s.state_dir, restored)
 
         env = {**self.aws.env(), "AWS_ENDPOINT_URL_IOT_DATA_PLANE": self.base_url}
         self.runtime = LambdaRuntime(functions_from_template(self.template, ROOT), extra_env=env)
@@ -200,6 +212,9 @@ class Emulator:
             mappings_from_template(self.template), self.aws.client, runtime.invoke
         )
         await self.mappings.start()
+        if self.state is not None:
+            records = await asyncio.to_thread(self.state.restore_streams)
+            log.info("state: %d stream records put back", records)
         await warming
         log.info(
             "MQTT: ws://%s:%d/mqtt and tcp://%s:%d; AWS APIs (moto): %s",
@@ -209,6 +224,20 @@ class Emulator:
             broker.mqtt_port,
             self.aws.endpoint_url,
         )
+
+    async def _save_state(self) -> None:
+        if self.state is None or self.aws is None:
+            return
+        checkpoints = {
+            m.config.stream_name: dict(m.checkpoints)
+            for m in (self.mappings.mappings if self.mappings else [])
+        }
+        try:
+            saved = await asyncio.to_thread(self.state.save, checkpoints)
+        except Exception:
+            log.exception("state not saved to %s", self.state.directory)
+            return
+        log.info("state saved to %s: %s", self.state.directory, saved)
 
     async def stop(self) -> None:
         """Stop accepting work first, then drain, then release processes and ports."""
@@ -221,10 +250,14 @@ class Emulator:
         if self.engine is not None:
             await self.engine.close()
         if self.events is not None:
+            # The lifecycle events of the connections just closed reach their function.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.events.drain(), STOP_DRAIN_S)
             await self.events.close()
+        await self._save_state()
         if self.runtime is not None:
             await self.runtime.close()
         if self.aws is not None:
             await asyncio.to_thread(self.aws.stop)
-        self.mappings = self.broker = self._runner = self.engine = self.events = None
+        self.mappings = self.broker = self._runner = self.engine = self.events = self.state = None
         self.runtime = self.aws = None

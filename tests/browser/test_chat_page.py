@@ -11,6 +11,7 @@ import pytest
 
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.mqtt_seed import publish_messages
+from tests.support.emulator_process import EmulatorProcess
 
 pytestmark = pytest.mark.browser
 
@@ -191,38 +192,49 @@ def test_limits_are_shown_before_sending(emulator, open_page):
     assert page.texts() == ["fits"]
 
 
-def test_reconnects_after_the_emulator_restarts_without_losing_or_doubling(
-    fresh_emulator, open_page, artifacts
+def test_reconnects_after_make_run_restarts_and_keeps_the_whole_history(
+    open_page, artifacts, tmp_path
 ):
-    alice = open_page(fresh_emulator, "outage").join("Alice")
-    bob = open_page(fresh_emulator, "outage").join("Bob")
-    alice.send("before the outage")
-    bob.wait_text("before the outage")
+    """The emulator restarted as `make run` restarts it, keeping its state folder: open
+    pages reconnect without losing or doubling anything, and the history from before the
+    restart is still there, for them and for someone who joins afterwards."""
+    server = EmulatorProcess(["--state-dir", str(tmp_path / "state")]).start()
+    try:
+        alice = open_page(server, "outage").join("Alice")
+        bob = open_page(server, "outage").join("Bob")
+        alice.send("before the outage")
+        bob.wait_text("before the outage")
 
-    fresh_emulator.stop()
-    for page in (alice, bob):
-        page.wait_state("reconnecting", timeout=15_000)
-        assert page.page.get_by_role("button", name="Send").is_disabled()
-    alice.page.screenshot(path=str(artifacts / "reconnecting.png"))
-    # typed while offline: stays in the box, cannot be sent yet
-    alice.page.get_by_label("Message", exact=True).fill("typed during the outage")
-    assert alice.page.get_by_role("button", name="Send").is_disabled()
+        server.stop()
+        for page in (alice, bob):
+            page.wait_state("reconnecting", timeout=15_000)
+            assert page.page.get_by_role("button", name="Send").is_disabled()
+        alice.page.screenshot(path=str(artifacts / "reconnecting.png"))
+        # typed while offline: stays in the box, cannot be sent yet
+        alice.page.get_by_label("Message", exact=True).fill("typed during the outage")
+        assert alice.page.get_by_role("button", name="Send").is_disabled()
 
-    fresh_emulator.start()
-    for page in (alice, bob):
-        page.wait_state("online", timeout=60_000)
-    message = alice.page.get_by_label("Message", exact=True)
-    assert message.input_value() == "typed during the outage"
-    alice.page.get_by_role("button", name="Send").click()
-    bob.wait_text("typed during the outage")
-    bob.send("Bob is back too")
-    alice.wait_text("Bob is back too")
-    alice.page.wait_for_timeout(1000)
-    for page in (alice, bob):
-        texts = page.texts()
-        for text in ("before the outage", "typed during the outage", "Bob is back too"):
-            assert texts.count(text) == 1, f"{text!r} seen {texts.count(text)} times: {texts}"
-        page.assert_clean()
+        server.start()
+        for page in (alice, bob):
+            page.wait_state("online", timeout=60_000)
+        message = alice.page.get_by_label("Message", exact=True)
+        assert message.input_value() == "typed during the outage"
+        alice.page.get_by_role("button", name="Send").click()
+        bob.wait_text("typed during the outage")
+        bob.send("Bob is back too")
+        alice.wait_text("Bob is back too")
+        alice.page.wait_for_timeout(1000)
+        said = ["before the outage", "typed during the outage", "Bob is back too"]
+        late = open_page(server, "outage").join("Late")
+        late.wait_text("Bob is back too")
+        for page in (alice, bob, late):
+            texts = page.texts()
+            for text in said:
+                assert texts.count(text) == 1, f"{text!r} seen {texts.count(text)} times: {texts}"
+            page.assert_clean()
+        assert late.texts() == said, "the history from before the restart was kept"
+    finally:
+        server.stop()
 
 
 def test_screenshot_of_a_busy_room(emulator, open_page, artifacts):
