@@ -117,7 +117,6 @@ def issue(event: dict[str, Any]) -> dict[str, Any]:
     decision = ratelimit.check(source)
     if not decision.allowed:
         wait = decision.retry_after
-        logger.info("token request rate limited", extra={"source": ratelimit.source_of(source)})
         message = f"too many token requests from this address; try again in {wait} s"
         return _error(HttpError(429, "rate_limited", message), {"Retry-After": str(wait)})
     try:

@@ -80,6 +80,10 @@ def check(ip: Any, now: float | None = None) -> Decision:
         if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             logger.warning("rate limit not checked", extra={"error": str(exc)})
             return Decision(True)
+        # Logged once per source, minute and instance: a flood must not become log volume.
+        logger.info(
+            "token requests of a source refused until its next minute", extra={"source": source}
+        )
         _remember(source, window)
         return refused
     except BotoCoreError as exc:

@@ -6,7 +6,6 @@ import json
 import re
 import time
 
-import boto3
 import pytest
 
 from tests.browser.conftest import DESKTOP, PHONE
@@ -303,13 +302,7 @@ def test_hostile_numbers_neither_break_the_page_nor_freeze_the_members(emulator,
     message stamped 1e300 is dropped, a roster from the far future counts as now."""
     room = "hostile-numbers"
     reader = open_page(emulator, room).join("Reader")
-    iot = boto3.client(
-        "iot-data",
-        endpoint_url=emulator.base_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    iot = emulator.data_plane()
     hostile = [
         {"type": "message", "id": "far", "ts": 1e300, "room": room, "name": "X", "text": "far"},
         {"type": "message", "id": "neg", "ts": -5, "room": room, "name": "X", "text": "neg"},

@@ -152,17 +152,9 @@ def test_presence_follows_connects_and_disconnects(emulator, connect) -> None:
 
 def test_data_plane_publish_reaches_subscribers(emulator, connect) -> None:
     """boto3 iot-data, unchanged, against the emulator's HTTP port."""
-    import boto3
-
     room = unique_room()
     alice = connect("Alice", room)
-    iot = boto3.client(
-        "iot-data",
-        endpoint_url=emulator.base_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    iot = emulator.data_plane()
     note = {"type": "presence", "room": room, "members": [{"name": "Bot", "sender": "bot"}]}
     iot.publish(topic=f"chat/pub/{room}", qos=1, payload=json.dumps(note).encode())
     alice.wait_for(lambda t, b: b.get("members") == note["members"])

@@ -11,14 +11,18 @@ from tests.support.emulator_process import ROOT, EmulatorProcess
 from tests.support.mqtt_client import ChatClient, new_client_id
 
 
-def connect_with(server: EmulatorProcess, token: dict) -> str:
-    client = ChatClient(
+def client_with(server: EmulatorProcess, token: dict) -> ChatClient:
+    return ChatClient(
         "127.0.0.1",
         server.mqtt_port,
         token["token"],
         server.config()["authorizer"],
         new_client_id(token["clientIdPrefix"]),
     )
+
+
+def connect_with(server: EmulatorProcess, token: dict) -> str:
+    client = client_with(server, token)
     try:
         return client.connect()
     finally:
@@ -31,13 +35,7 @@ def test_a_restart_keeps_messages_and_key_and_fresh_forgets_them(tmp_path: Path)
     server = EmulatorProcess(state).start()
     try:
         token = server.guest_token("Alice")
-        alice = ChatClient(
-            "127.0.0.1",
-            server.mqtt_port,
-            token["token"],
-            server.config()["authorizer"],
-            new_client_id(token["clientIdPrefix"]),
-        )
+        alice = client_with(server, token)
         assert alice.connect() == "Success"
         for n in range(3):
             alice.publish(

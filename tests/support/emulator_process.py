@@ -53,6 +53,18 @@ class EmulatorProcess(Emulator):
             aws_secret_access_key="testing",
         )
 
+    def data_plane(self) -> Any:
+        """boto3's iot-data client on the emulator's HTTP port, as an unevaluated caller."""
+        import boto3
+
+        return boto3.client(
+            "iot-data",
+            endpoint_url=self.base_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
     def config(self) -> dict:
         with urllib.request.urlopen(f"{self.base_url}/config.json", timeout=5) as resp:
             return json.load(resp)
