@@ -23,6 +23,7 @@ import json
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -113,7 +114,8 @@ class EventInvoker:
         self._client = client
         self._retry_delays = retry_delays
         self._tasks: set[asyncio.Task[None]] = set()
-        self.failed: list[dict[str, Any]] = []  # records of events given up on
+        # The latest records of events given up on (they also go to the destination).
+        self.failed: deque[dict[str, Any]] = deque(maxlen=100)
 
     def _config(self, arn: str) -> EventInvokeConfig:
         return self._configs.get(arn.rsplit(":", 1)[-1], EventInvokeConfig())
