@@ -284,12 +284,24 @@ def test_token_is_renewed_before_it_expires(emulator, open_page):
     user.send("before renewal")
     user.wait_text("before renewal")
 
+    # Every state the status goes through from here on (the renewal is quick: polling
+    # the attribute could miss its "reconnecting").
+    user.page.evaluate(
+        """() => {
+          window.__states = [];
+          new MutationObserver((records) => {
+            for (const r of records) window.__states.push(r.target.dataset.state);
+          }).observe(document.getElementById('status'), {attributes: true});
+        }"""
+    )
     user.page.clock.fast_forward(int(lifetime * 0.85 * 1000))
     deadline = time.monotonic() + 20
     while len(token_posts) < 2 and time.monotonic() < deadline:
         user.page.wait_for_timeout(200)
     assert len(token_posts) >= 2, "no new token at 80% of the lifetime"
-    user.wait_state("online")
+    user.page.wait_for_function(
+        "() => window.__states.includes('reconnecting') && window.__states.at(-1) === 'online'"
+    )
     user.send("after renewal")
     user.wait_text("after renewal")
     texts = user.texts()

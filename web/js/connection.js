@@ -285,7 +285,9 @@ export class ChatConnection extends EventTarget {
       return;
     }
     // Reconnect at once with the new token; the backlog fills whatever passes meanwhile.
+    // Not online from here on: the page must not offer to send on a dropped client.
     this._dropClient();
+    this._setState("reconnecting");
     this.backoff.reset();
     this._connectSoon(0);
   }
