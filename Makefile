@@ -18,6 +18,9 @@ WEBDEPS := web/vendor/mqtt.min.js
 PORT      ?= 8080
 MQTT_PORT ?= 1883
 STACK     ?= chat
+# `make run` keeps its tables, token key and stream here between runs; FRESH=1 starts empty.
+STATE_DIR ?= .local-state
+FRESH     ?=
 export PORT MQTT_PORT STACK
 
 .DEFAULT_GOAL := help
@@ -71,8 +74,9 @@ test: setup ## run every test (unit, template, emulator, deploy, browser)
 	node --test tests/web/
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-run: $(RUNDEPS) $(WEBDEPS) template ## run the whole chat locally and print its URL
-	$(PY) -m emulator --template templates/chat.json --port $(PORT) --mqtt-port $(MQTT_PORT)
+run: $(RUNDEPS) $(WEBDEPS) template ## run the whole chat locally and print its URL (FRESH=1: start empty)
+	$(PY) -m emulator --template templates/chat.json --port $(PORT) --mqtt-port $(MQTT_PORT) \
+		--state-dir $(STATE_DIR) $(if $(FRESH),--fresh)
 
 deploy: $(RUNDEPS) $(WEBDEPS) template ## build, package and deploy the stack to AWS, then print the URL
 	$(PY) -m deploy deploy --stack $(STACK)

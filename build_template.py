@@ -1,6 +1,6 @@
 """Write templates/chat.json from the stack/ package: ``python build_template.py [--check]``.
 
-The documented entry point (`make template`). The rules import chatlib.limits, as
+The documented entry point (`make template`). The rules import chatlib.contract, as
 Lambda does, so lambdas/ goes on sys.path before the package is imported.
 """
 

@@ -101,9 +101,15 @@ class Child:
 
 
 class Emulator(Child):
-    """`python -m emulator` on templates/chat.json, HTTP on `port`, plain MQTT on `mqtt_port`."""
+    """`python -m emulator` on templates/chat.json, HTTP on `port`, plain MQTT on `mqtt_port`.
+
+    Every client of a benchmark or a test comes from 127.0.0.1, which the token
+    endpoint's per-source limit (TokenRequestsPerMinute) would count as one visitor: it
+    is raised here; extra arguments can set it again (the last --parameter wins).
+    """
 
     name = "emulator"
+    ONE_ADDRESS = ("--parameter", "TokenRequestsPerMinute=100000")
 
     def __init__(self, workdir: Path, extra_args: list[str] | None = None) -> None:
         super().__init__(workdir)
@@ -129,6 +135,7 @@ class Emulator(Child):
             str(self.mqtt_port),
             "--aws-port",
             str(self.aws_port),
+            *self.ONE_ADDRESS,
             *self.extra_args,
         ]
 

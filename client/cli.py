@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from client import commands
 from client.connection import TRANSPORTS
 from client.errors import ClientError
+from client.session import RECONNECT_ATTEMPTS
 from client.site import DEFAULT_SITE
 
 
@@ -27,6 +28,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--token", help="use this JWT instead of asking the token URL")
     parser.add_argument("--client-id", help="client id to use with --token")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per step")
+    parser.add_argument(
+        "--reconnect-attempts",
+        type=int,
+        default=RECONNECT_ATTEMPTS,
+        help="chat and listen: reconnects in a row before giving up with an error",
+    )
 
 
 def parser() -> argparse.ArgumentParser:

@@ -14,12 +14,20 @@ from client import connection
 from client.errors import ClientError
 from client.limits import check_name, check_room, check_text
 from client.render import render
-from client.session import ChatSession, Incoming, open_site_session
+from client.session import (
+    RECONNECT_ATTEMPTS,
+    ChatSession,
+    Incoming,
+    Recovery,
+    open_site_session,
+)
 from client.site import load_config
 
 
-def open_session(args: argparse.Namespace, name: str) -> ChatSession:
-    """Connect with a guest token, or with `--token`/`--client-id` when given."""
+def open_session(args: argparse.Namespace, name: str, recover: bool = False) -> ChatSession:
+    """Connect with a guest token, or with `--token`/`--client-id` when given. A session
+    that `recover`s reconnects by itself (a given token cannot be renewed)."""
+    attempts = getattr(args, "reconnect_attempts", RECONNECT_ATTEMPTS)
     if args.token:
         config = load_config(args.site)
         spec = connection.spec_from_url(
@@ -30,11 +38,24 @@ def open_session(args: argparse.Namespace, name: str) -> ChatSession:
             transport=args.transport,
             tcp_port=args.mqtt_port,
         )
-        return ChatSession(spec, config.topic_root).open(args.timeout)
+        recovery = Recovery(None, attempts) if recover else None
+        return ChatSession(spec, config.topic_root, recovery=recovery).open(args.timeout)
     session, _ = open_site_session(
-        args.site, name, transport=args.transport, tcp_port=args.mqtt_port, timeout=args.timeout
+        args.site,
+        name,
+        transport=args.transport,
+        tcp_port=args.mqtt_port,
+        timeout=args.timeout,
+        recover=recover,
+        reconnect_attempts=attempts,
     )
     return session
+
+
+def _gave_up(session: ChatSession) -> None:
+    """End the command with the session's one-line reason once it stopped reconnecting."""
+    if session.failure is not None:
+        raise ClientError(session.failure)
 
 
 def _read_stdin(lines: queue.Queue[str | None]) -> None:
@@ -56,7 +77,7 @@ def _print_new(session: ChatSession) -> None:
 def chat(args: argparse.Namespace) -> int:
     """Join a room and chat from the terminal until /quit, end of input or Ctrl-C."""
     room, name = check_room(args.room), check_name(args.name)
-    session = open_session(args, name)
+    session = open_session(args, name, recover=True)
     lines: queue.Queue[str | None] = queue.Queue()
     try:
         session.join(room, name, timeout=args.timeout)
@@ -64,6 +85,7 @@ def chat(args: argparse.Namespace) -> int:
         threading.Thread(target=_read_stdin, args=(lines,), daemon=True).start()
         while True:
             _print_new(session)
+            _gave_up(session)
             try:
                 line = lines.get(timeout=0.1)
             except queue.Empty:
@@ -134,7 +156,7 @@ def send(args: argparse.Namespace) -> int:
 def listen(args: argparse.Namespace) -> int:
     """Print the room's traffic as JSON lines, until --count lines or --seconds pass."""
     room = check_room(args.room)
-    session = open_session(args, args.name)
+    session = open_session(args, args.name, recover=True)
     printed = 0
     deadline = time.monotonic() + args.seconds if args.seconds else None
     try:
@@ -151,6 +173,7 @@ def listen(args: argparse.Namespace) -> int:
             except queue.Empty:
                 continue
             if item.topic.startswith("$client/"):
+                _gave_up(session)
                 print(f"listen: {render(item)[0]}", file=sys.stderr, flush=True)
                 continue
             if item.payload is not None:

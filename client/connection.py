@@ -20,7 +20,7 @@ from awscrt import io, mqtt
 from awscrt.exceptions import AwsCrtError
 from awsiot import mqtt_connection_builder
 
-from client.errors import ClientError
+from client.errors import ClientError, ConnectRefused
 
 TRANSPORTS = ("wss", "tls", "ws", "tcp")
 _UNREACHABLE = (
@@ -173,7 +173,7 @@ def explain(exc: BaseException, spec: ConnectSpec) -> ClientError:
             mqtt.ConnectReturnCode.BAD_USERNAME_OR_PASSWORD,
             mqtt.ConnectReturnCode.NOT_AUTHORIZED,
         ):
-            return ClientError(
+            return ConnectRefused(
                 f"connection refused by the authorizer at {spec.where}: "
                 f"token rejected ({code.name})"
             )
@@ -184,7 +184,7 @@ def explain(exc: BaseException, spec: ConnectSpec) -> ClientError:
         if exc.name in _UNREACHABLE:
             return ClientError(f"cannot reach the MQTT endpoint {spec.where}: {exc.name}")
         if exc.name in _REFUSED_HINT:
-            return ClientError(
+            return ConnectRefused(
                 f"connection refused by {spec.where} ({exc.name}): "
                 "the authorizer most likely rejected the token"
             )

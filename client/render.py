@@ -25,7 +25,10 @@ def render(item: Incoming) -> list[str]:
     if item.topic == "$client/interrupted":
         return [f"! connection lost ({body and body.get('error')}); reconnecting..."]
     if item.topic == "$client/resumed":
-        return ["! reconnected"]
+        rooms = (body or {}).get("rooms") or []
+        return ["! reconnected" + (f", rejoined {', '.join(rooms)}" if rooms else "")]
+    if item.topic == "$client/failed":
+        return []  # the command ends with it, as its one error line
     if body is None:
         return [f"? non-JSON message on {item.topic}"]
     kind = body.get("type")
@@ -33,6 +36,9 @@ def render(item: Incoming) -> list[str]:
         return [message_line(body)]
     if kind == "presence":
         names = ", ".join(str(m.get("name", "?")) for m in body.get("members") or [])
+        more = body.get("more")
+        if isinstance(more, int) and not isinstance(more, bool) and more > 0:
+            names += f" and {more} more"
         return [f"* in {body.get('room')}: {names or 'nobody'}"]
     if kind in ("backlog", "history"):
         msgs = body.get("messages") or []

@@ -12,7 +12,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from client.errors import ClientError
+from client.errors import ClientError, RateLimited
 
 DEFAULT_SITE = "http://127.0.0.1:8080"
 
@@ -49,7 +49,12 @@ def _http_json(url: str, body: dict | None = None, timeout: float = 10.0) -> Any
             return json.load(resp)
     except urllib.error.HTTPError as exc:
         detail = exc.read(300).decode(errors="replace").strip()
-        raise ClientError(f"{url} answered HTTP {exc.code}: {detail or exc.reason}") from None
+        message = f"{url} answered HTTP {exc.code}: {detail or exc.reason}"
+        if exc.code == 429:  # rate limited (Retry-After) or the function's concurrency
+            retry_after = exc.headers.get("Retry-After", "")
+            wait = float(retry_after) if retry_after.isdigit() else 1.0
+            raise RateLimited(message, wait) from None
+        raise ClientError(message) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ClientError(f"cannot reach {url}: {reason}") from None

@@ -46,6 +46,6 @@ PAGE_LOADS_PER_SESSION = 1  # one full page load a session; reconnects reuse the
 # The page as CloudFront serves it (compressed): web/'s HTML, CSS and JS, gzip level 6,
 # plus config.json, measured 2026-12-02 (tests/cost keep it within 25% of web/ today).
 # The same page stands in for the other designs' clients.
-PAGE_REQUESTS = 13
+PAGE_REQUESTS = 14  # web/js/contract.js added 2026-12 (issue 11)
 PAGE_BYTES = 125_000
 CONFIG_JSON_BYTES = 200  # /config.json, four short fields, part of PAGE_BYTES

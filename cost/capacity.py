@@ -28,7 +28,6 @@ DYNAMODB_QUOTAS = (
 )
 KINESIS_QUOTAS = "https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html"
 LAMBDA_KINESIS = "https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html"
-IOT_MESSAGE_MAX = 128 * metering.KB
 SEARCH_CAP = {"users": 1e10, "room_size": 1e9, "message_bytes": 8000}
 WHOLE_FIELDS = {"message_bytes"}
 
@@ -98,7 +97,7 @@ def _member_bytes(w: Workload) -> float:
 
 def _room_writes(w: Workload) -> float:
     """Write units per second on one room's partition of the messages table."""
-    per_message = metering.dynamodb_write_units(_p(w).stored_item) * (1 + w.stream_share)
+    per_message = metering.dynamodb_write_units(_p(w).stored_item)  # the store rule's only
     return w.room_size * w.messages / 3600 * per_message
 
 
@@ -116,7 +115,7 @@ def _room_index_reads(w: Workload) -> float:
 
 
 def _table_writes(w: Workload) -> float:
-    units = metering.dynamodb_write_units(_p(w).stored_item) * (1 + w.stream_share)
+    units = metering.dynamodb_write_units(_p(w).stored_item)
     return w.per_second(w.chat_messages * units)
 
 
@@ -223,26 +222,6 @@ LIMITS: tuple[Limit, ...] = (
         False,
         "room_size",
         _member_bytes,
-        IOT_QUOTAS,
-    ),
-    Limit(
-        "roster_size",
-        "IoT Core: message size (a room's roster)",
-        IOT_MESSAGE_MAX,
-        "bytes",
-        False,
-        "room_size",
-        lambda w: payloads.roster_bytes(w.room_size) + len(iot_core.ROOM_TOPIC),
-        IOT_QUOTAS,
-    ),
-    Limit(
-        "backlog_size",
-        "IoT Core: message size (the backlog page)",
-        IOT_MESSAGE_MAX,
-        "bytes",
-        False,
-        "message_bytes",
-        lambda w: len(_p(w).backlog_reply),
         IOT_QUOTAS,
     ),
     Limit(

@@ -2,7 +2,8 @@
 
 Sizes feed AWS's metering (IoT 5 KB, WebSocket 32 KB, DynamoDB 1 KB / 4 KB), so they
 come from the real shapes: commands as web/js/protocol.js sends them, room messages
-as chatlib.messages puts them on the wire, replies and rosters as chatlib builds them.
+as chatlib.messages puts them on the wire, stored items as the template's store rule
+writes them, replies and rosters as chatlib builds them.
 The same payloads stand in for the other two designs, which carry the same chat.
 """
 
@@ -21,8 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT / "lambdas") not in sys.path:
     sys.path.insert(0, str(ROOT / "lambdas"))
 
-from chatlib import connections, limits, messages, publisher  # noqa: E402
+from chatlib import connections, contract, messages, publisher  # noqa: E402
 from cost import metering  # noqa: E402
+from cost.stack import TOPIC_ROOT, load_stack  # noqa: E402
 
 # A typical guest: principal = 32 hex characters (chatlib.tokens), client id =
 # "<principal>-<10 characters>" (web/js/topics.js), a short room and display name.
@@ -33,7 +35,8 @@ NAME = "Alice"
 TS_MS = 1_796_000_000_000
 MESSAGE_ID = "6f1c2a8e-4b7d-4e0a-9c3f-2d5b8e1a7c64"
 VERSION = connections.lifecycle_version(1, TS_MS)
-CURSOR = messages.encode_cursor(ROOM, messages.sort_key(TS_MS, MESSAGE_ID))
+SEQ = 12
+CURSOR = messages.encode_cursor(ROOM, messages.sort_key(TS_MS, SEQ, MESSAGE_ID))
 
 
 def text_of(size: int) -> str:
@@ -41,7 +44,7 @@ def text_of(size: int) -> str:
 
     ASCII while it fits, then enough 4-byte characters to reach the size.
     """
-    four_byte = max(0, math.ceil((size - limits.TEXT_MAX) / 3))
+    four_byte = max(0, math.ceil((size - contract.TEXT_MAX) / 3))
     return "x" * (size - 4 * four_byte) + "\U0001f600" * four_byte
 
 
@@ -54,7 +57,13 @@ def client_command(kind: str, text_bytes: int = 1) -> bytes:
     """A command as the web client publishes it (JSON.stringify key order)."""
     shapes: dict[str, dict[str, Any]] = {
         "join": {"type": "join", "room": ROOM, "name": NAME},
-        "message": {"type": "message", "room": ROOM, "name": NAME, "text": text_of(text_bytes)},
+        "message": {
+            "type": "message",
+            "room": ROOM,
+            "name": NAME,
+            "text": text_of(text_bytes),
+            "seq": SEQ,
+        },
         "history": {"type": "history", "room": ROOM, "before": CURSOR},
     }
     return json.dumps(shapes[kind], ensure_ascii=False, separators=(",", ":")).encode()
@@ -69,6 +78,7 @@ def stored_message(text_bytes: int) -> messages.Message:
         text=text_of(text_bytes),
         sender=PRINCIPAL,
         client_id=CLIENT_ID,
+        seq=SEQ,
     )
 
 
@@ -113,10 +123,12 @@ def _roster(room_size: int) -> bytes:
 
 def roster_bytes(room_size: float) -> int:
     """Bytes of a roster of ``room_size`` members, without building it: the JSON grows
-    by one member entry and one comma per member (rounded to a whole member)."""
+    by one member entry and one comma per member (rounded to a whole member), up to the
+    128 KB of one publish, where the roster is cut (chatlib.connections)."""
     one, two = len(_roster(1)), len(_roster(2))
     members = max(0, round(room_size))
-    return one + (members - 1) * (two - one) if members else len(_roster(0))
+    size = one + (members - 1) * (two - one) if members else len(_roster(0))
+    return min(size, contract.REPLY_MAX_BYTES)
 
 
 @cache
@@ -124,8 +136,11 @@ def payloads(text_bytes: int, room_size: int) -> Payloads:
     """Payloads for messages of ``text_bytes`` of text in rooms of ``room_size`` members."""
     msg = stored_message(text_bytes)
     wire = msg.to_wire()
-    # The retention only moves expiresAt, whose size (digits) it does not change.
-    item_bytes = metering.dynamodb_item_bytes(msg.to_item(retention_days=7))
+    # The item the store rule writes for it (the retention only moves expiresAt, whose
+    # size in digits it does not change).
+    room_topic = contract.topic("room", TOPIC_ROOT, room=ROOM)
+    (item,) = load_stack().run_rules(room_topic, encoded(wire)).items_put
+    item_bytes = metering.dynamodb_item_bytes(item)
 
     def page(kind: str, size: int) -> bytes:
         return encoded({"type": kind, "room": ROOM, "messages": [wire] * size, "cursor": CURSOR})
@@ -136,12 +151,12 @@ def payloads(text_bytes: int, room_size: int) -> Payloads:
         join_command=client_command("join"),
         history_command=client_command("history"),
         room_message=encoded(wire),
-        backlog_reply=page("backlog", limits.BACKLOG_SIZE),
-        history_reply=page("history", limits.HISTORY_PAGE_SIZE),
+        backlog_reply=page("backlog", contract.BACKLOG_SIZE),
+        history_reply=page("history", contract.HISTORY_PAGE_SIZE),
         roster=_roster(room_size),
         stored_item=item_bytes,
-        backlog_read=item_bytes * (limits.BACKLOG_SIZE + 1),
-        history_read=item_bytes * (limits.HISTORY_PAGE_SIZE + 1),
+        backlog_read=item_bytes * (contract.BACKLOG_SIZE + 1),
+        history_read=item_bytes * (contract.HISTORY_PAGE_SIZE + 1),
         connection_item=conn_bytes,
         roster_read=conn_bytes * room_size,
     )

@@ -56,6 +56,16 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         help="do not enforce IAM: functions and rule actions may call anything "
         "(by default every call made with a role's credentials is evaluated, as on AWS)",
     )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="keep tables, secrets and unread stream records here between runs "
+        "(saved on stop, restored on start; `make run` uses .local-state)",
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="start empty: forget what --state-dir holds"
+    )
     parser.add_argument("--room", default="lobby", help="room in the printed URL")
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
     args = parser.parse_args(argv)
@@ -71,6 +81,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         stack_name=args.stack_name,
         parameters=dict(args.parameter),
         iam=args.iam,
+        state_dir=args.state_dir,
+        fresh=args.fresh,
     )
     return settings, args.room
 

@@ -9,6 +9,7 @@ their roles, and the template's Lambda permissions are checked (emulator.aws.iam
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +30,14 @@ from emulator.aws.iam import (
 )
 from emulator.aws.iam import report as iam_report
 from emulator.aws.provision import uses_aws_managed_policies
-from emulator.http import create_app
+from emulator.http import create_app, function_url
 from emulator.iot import IotBroker
 from emulator.iot import MessageContext as BrokerContext
 from emulator.iot.policy import IotArns
 from emulator.kinesis import EventSourceMappings, mappings_from_template
 from emulator.lambda_runtime import FunctionConfig, LambdaRuntime, functions_from_template
+from emulator.lambda_runtime.event_invoke import EventInvoker, event_invoke_configs
+from emulator.lambda_runtime.throttle import Throttle, Throttled, reserved_concurrency
 from emulator.rules import (
     ActionTarget,
     BotoClients,
@@ -43,11 +46,13 @@ from emulator.rules import (
     Rule,
     RulesEngine,
 )
+from emulator.state import LocalState
 from emulator.template import Resource, Template, TemplateError, load_template
 
 log = logging.getLogger("emulator")
 
 ROOT = Path(__file__).resolve().parents[1]
+STOP_DRAIN_S = 10.0  # how long a stop waits for asynchronous invocations to finish
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,8 @@ class Settings:
     parameters: dict[str, str] = field(default_factory=dict)
     web_root: Path = ROOT / "web"
     iam: bool = True  # evaluate every role's permissions, as AWS does
+    state_dir: Path | None = None  # where tables, secrets and the stream are kept
+    fresh: bool = False  # forget what state_dir holds
 
 
 def _single(template: Template, type_: str) -> Resource:
@@ -137,6 +144,8 @@ class Emulator:
         self.broker: IotBroker | None = None
         self.iam: EmulatorIam | None = None
         self.mappings: list[EventSourceMappings] = []
+        self.events: EventInvoker | None = None
+        self.state: LocalState | None = None
         self._runner: web.AppRunner | None = None
 
     @property
@@ -146,6 +155,12 @@ class Emulator:
     @property
     def topic_root(self) -> str:
         return str(self.template.parameters.get("TopicRoot", "chat"))
+
+    def throttle(self, function_arn: str) -> Throttle:
+        """The reserved concurrency the template gives a function, for synchronous calls."""
+        function = self.template.find(function_arn, "AWS::Lambda::Function")
+        reserved = function.properties.get("ReservedConcurrentExecutions") if function else None
+        return Throttle(reserved_concurrency(reserved))
 
     async def start(self) -> None:
         """Bring every layer up; on failure, take down what had started."""
@@ -177,6 +192,12 @@ class Emulator:
         provisioned = await asyncio.to_thread(self.aws.provision, self.template)
         for type_, names in provisioned.created.items():
             log.info("created %s: %s", type_, ", ".join(names))
+        if s.state_dir is not None:
+            self.state = LocalState(s.state_dir, self.template, self.aws.client)
+            if s.fresh:
+                self.state.clear()
+            restored = await asyncio.to_thread(self.state.restore)
+            log.info("state from %s: %s", s.state_dir, restored)
 
         functions = functions_from_template(self.template, ROOT)
         iam = self.iam = EmulatorIam(self.aws, self.template) if s.iam else None
@@ -196,13 +217,15 @@ class Emulator:
         runtime = self.runtime
         # IoT invokes the authorizer as iot.amazonaws.com, on the authorizer's behalf.
         authorizer_caller = Caller(IOT, source_arn=authorizer.arn, source_account=s.account_id)
+        authorizer_throttle = self.throttle(authorizer_arn)
 
         async def invoke_authorizer(event: dict[str, Any]) -> Any:
             if iam is not None:
                 iam.check_invoke(
                     runtime.resolve(authorizer_arn).arn, "lambda:InvokeFunction", authorizer_caller
                 )
-            return await runtime.invoke(authorizer_arn, event)
+            # Throttled raises: IoT Core refuses the connection.
+            return await authorizer_throttle.run(lambda: runtime.invoke(authorizer_arn, event))
 
         rules = [
             Rule(resource.physical_id, resource.properties["TopicRulePayload"])
@@ -219,13 +242,20 @@ class Emulator:
         )
         broker = self.broker
         arns = IotArns(s.region, s.account_id)
+        # Lambda sends an async invocation's failure record as the function's role.
+        self.events = EventInvoker(
+            runtime.invoke,
+            lambda name: runtime.resolve(name).arn,
+            event_invoke_configs(self.template),
+            self._function_clients,
+        )
         target: ActionTarget
         if iam is not None:
-            target = IamActionTarget(broker.publish, runtime.invoke_async, iam, arns)
+            target = IamActionTarget(broker.publish, self.events.invoke, iam, arns)
         else:
             target = CallbackTarget(
                 publish=broker.publish,
-                invoke=runtime.invoke_async,
+                invoke=self.events.invoke,
                 clients=BotoClients(self.aws.endpoint_url, s.region),
             )
         self.engine = RulesEngine(rules, target, s.account_id, s.region)
@@ -247,6 +277,7 @@ class Emulator:
         if iam is not None and auth_type != "NONE":
             log.warning("function URL AuthType %s: callers are not authenticated here", auth_type)
         url_caller = Caller("*", url_auth_type=auth_type)
+        token_throttle = self.throttle(token_arn)
 
         async def invoke_token(event: dict[str, Any]) -> Any:
             if iam is not None and auth_type == "NONE":
@@ -256,7 +287,10 @@ class Emulator:
                     iam.check_invoke(function, "lambda:InvokeFunction", url_caller)
                 except AccessDenied:
                     return FORBIDDEN
-            return await runtime.invoke(token_arn, event)
+            try:
+                return await token_throttle.run(lambda: runtime.invoke(token_arn, event))
+            except Throttled:
+                return function_url.THROTTLED
 
         app = create_app(
             broker=broker,
@@ -273,10 +307,13 @@ class Emulator:
         await web.TCPSite(self._runner, s.host, s.port).start()
 
         self.mappings = [
-            EventSourceMappings([config], self._mapping_clients(config.function), runtime.invoke)
+            EventSourceMappings([config], self._function_clients(config.function), runtime.invoke)
             for config in mappings_from_template(self.template)
         ]
         await asyncio.gather(*(m.start() for m in self.mappings))
+        if self.state is not None:
+            records = await asyncio.to_thread(self.state.restore_streams)
+            log.info("state: %d stream records put back", records)
         await warming
         log.info(
             "MQTT: ws://%s:%d/mqtt and tcp://%s:%d; AWS APIs (moto): %s",
@@ -298,13 +335,29 @@ class Emulator:
 
         return credentials
 
-    def _mapping_clients(self, function: str) -> Any:
-        """Clients an event source mapping polls with: Lambda uses the function's role."""
+    def _function_clients(self, function: str) -> Any:
+        """Clients Lambda uses on a function's behalf (event source mappings, failure
+        records): the function's role with IAM on, the emulator's own without."""
         assert self.aws is not None and self.runtime is not None
         if self.iam is None:
             return self.aws.client
         config = self.runtime.resolve(function)
         return self.iam.client_factory(config.role_arn, LAMBDA, config.name)
+
+    async def _save_state(self) -> None:
+        if self.state is None or self.aws is None:
+            return
+        checkpoints = {
+            mapping.config.stream_name: dict(mapping.checkpoints)
+            for mappings in self.mappings
+            for mapping in mappings.mappings
+        }
+        try:
+            saved = await asyncio.to_thread(self.state.save, checkpoints)
+        except Exception:
+            log.exception("state not saved to %s", self.state.directory)
+            return
+        log.info("state saved to %s: %s", self.state.directory, saved)
 
     async def stop(self) -> None:
         """Stop accepting work first, then drain, then release processes and ports."""
@@ -315,9 +368,16 @@ class Emulator:
             await self._runner.cleanup()
         if self.engine is not None:
             await self.engine.close()
+        if self.events is not None:
+            # The lifecycle events of the connections just closed reach their function.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.events.drain(), STOP_DRAIN_S)
+            await self.events.close()
+        await self._save_state()
         if self.runtime is not None:
             await self.runtime.close()
         if self.aws is not None:
             await asyncio.to_thread(self.aws.stop)
         self.mappings = []
-        self.broker = self._runner = self.engine = self.runtime = self.aws = self.iam = None
+        self.broker = self._runner = self.engine = self.events = self.state = None
+        self.runtime = self.aws = self.iam = None

@@ -1,40 +1,70 @@
 """republish: a valid chat message goes straight to its room, with no function on the path.
 
 The WHERE clause is the only validation a message gets before every browser in the room
-sees it, so it is built from chatlib.limits, the same numbers the functions check.
+sees it, so it is generated from chatlib.contract, the same classes and numbers the
+functions check, and refuses exactly what they refuse (tests/contract/cases.json).
 
-How the checks hold in AWS IoT SQL: a missing field is Undefined and a comparison with
-Undefined is false. length() converts its argument to a string first (length(12) is 2),
-so isString() is what keeps numbers, booleans and arrays out. regexp_matches is
-anchored by the pattern itself (^...$). length() counts characters, not bytes.
+How the checks hold in AWS IoT SQL (Java regexes): a missing field is Undefined and a
+comparison with Undefined is false; isString() keeps numbers, booleans and arrays out
+(length() and the regex functions would convert them to strings). No pattern ends in
+``$``: Java's ``$`` also matches before a final line terminator, so a room "lobby\\n"
+would pass ``^...$``. Instead each check looks for what is refused anywhere in the
+value (a character outside the room alphabet, a control character), and lengths are
+counted by ``(?s)^.{N}``, code points as Python counts them (Java's length() counts
+UTF-16 units, so an emoji would count twice).
+
+``seq`` (optional, the sender's counter) becomes 0 when absent, so every room message
+carries one and the store rule's sort key can use it.
 """
 
-from chatlib.limits import NAME_MAX, ROOM_PATTERN, TEXT_MAX
+from chatlib import contract
 from iot_rules.spec import RepublishAction, Rule, sql_string
 
 
-def _length_between(field: str, low: int, high: int) -> str:
-    """A string of ``low``..``high`` characters (false for a number, array or object)."""
-    return f"isString({field}) AND length({field}) >= {low} AND length({field}) <= {high}"
+def _regexp(field: str, pattern: str) -> str:
+    return f"regexp_matches({field}, {sql_string(pattern)})"
+
+
+def _at_most(field: str, count: int) -> str:
+    """At most ``count`` characters (code points)."""
+    return f"NOT {_regexp(field, f'(?s)^.{{{count + 1}}}')}"
+
+
+def _none_of(field: str, chars: str) -> str:
+    """No character of the class body ``chars`` anywhere in the value."""
+    return f"NOT {_regexp(field, f'[{chars}]')}"
 
 
 VALIDATION = " AND ".join(
     [
         "isString(room)",
-        f"regexp_matches(room, {sql_string(ROOM_PATTERN)})",
-        _length_between("name", 1, NAME_MAX),
-        _length_between("text", 1, TEXT_MAX),
+        "room <> ''",
+        _at_most("room", contract.ROOM_MAX),
+        _none_of("room", f"^{contract.ROOM_CHARS}"),
+        "isString(name)",
+        _regexp("name", f"[^{contract.NAME_BLANK}]"),  # not empty, not only spaces
+        _at_most("name", contract.NAME_MAX),
+        _none_of("name", contract.NAME_FORBIDDEN),
+        "isString(text)",
+        _regexp("text", f"[^{contract.TEXT_BLANK}]"),  # not empty, not only white space
+        _at_most("text", contract.TEXT_MAX),
+        _none_of("text", contract.TEXT_FORBIDDEN),
+        # Not "isUndefined(seq) OR ...": an operand that is Undefined (seq >= 0 on a
+        # missing seq) makes AND and OR Undefined too, so the absent case is a CASE.
+        "CASE isUndefined(seq) WHEN true THEN true ELSE (isNumber(seq) AND seq >= 0 "
+        f"AND seq <= {contract.SEQ_MAX} AND floor(seq) = seq) END",
     ]
 )
 
 RULE = Rule(
     name="republish",
     description="Valid chat messages on <root>/out -> <root>/pub/<room>, stamped by the rule",
-    # S608: IoT SQL built from constants (chatlib.limits), not from input.
+    # S608: IoT SQL built from the contract's constants, not from input.
     sql=(
-        "SELECT type, room, name, text, newuuid() AS id, timestamp() AS ts, "  # noqa: S608
-        "principal() AS sender, clientid() AS clientId "
-        f"FROM '{{root}}/out' WHERE type = 'message' AND {VALIDATION}"
+        "SELECT type, room, name, text, "  # noqa: S608
+        "CASE isUndefined(seq) WHEN true THEN 0 ELSE seq END AS seq, "
+        "newuuid() AS id, timestamp() AS ts, principal() AS sender, clientid() AS clientId "
+        f"FROM '{contract.topic('out', '{root}')}' WHERE type = 'message' AND {VALIDATION}"
     ),
-    actions=(RepublishAction(topic="{root}/pub/${room}", qos=1),),
+    actions=(RepublishAction(topic=contract.topic("room", "{root}", room="${room}"), qos=1),),
 )

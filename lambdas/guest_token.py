@@ -6,8 +6,10 @@ the authorizer derives from the token (the client connects as
 ``<clientIdPrefix>-<anything>``), ``expiresAt`` the token's ``exp`` in epoch seconds.
 
 Errors are ``{"error": {"code", "message"}}``: 405 ``method_not_allowed``, 413
-``payload_too_large`` (body over 4 KB), 400 ``bad_json`` / ``invalid_name``, 500
-``internal``. ``OPTIONS`` answers the CORS preflight with 204.
+``payload_too_large`` (body over 4 KB), 400 ``bad_json`` / ``invalid_name``, 429
+``rate_limited`` (with ``Retry-After``: too many tokens for this source address this
+minute, chatlib.ratelimit), 500 ``internal``. ``OPTIONS`` answers the CORS preflight
+with 204.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import binascii
 import json
 from typing import Any
 
-from chatlib import tokens
+from chatlib import ratelimit, tokens
 from chatlib.log import bind_context, logger
 from chatlib.validation import ValidationError, validate_name
 
@@ -111,6 +113,12 @@ def issue(event: dict[str, Any]) -> dict[str, Any]:
         return _response(204)
     if method != "POST":
         return _error(HttpError(405, "method_not_allowed", "use POST"), {"Allow": "POST, OPTIONS"})
+    source = ((event.get("requestContext") or {}).get("http") or {}).get("sourceIp")
+    decision = ratelimit.check(source)
+    if not decision.allowed:
+        wait = decision.retry_after
+        message = f"too many token requests from this address; try again in {wait} s"
+        return _error(HttpError(429, "rate_limited", message), {"Retry-After": str(wait)})
     try:
         name = parse_name(read_body(event))
     except HttpError as exc:

@@ -23,5 +23,5 @@ Where each resource is declared:
 
 The parts refer to each other by logical id (``Ref("ChatFunction")``), as
 docs/internals.md names them. Importing the package needs lambdas/ on sys.path (the
-rules read chatlib.limits), as build_template.py and pytest arrange.
+rules and the stack read chatlib.contract), as build_template.py and pytest arrange.
 """

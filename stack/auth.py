@@ -1,7 +1,8 @@
 """Who may connect: the IoT custom authorizer, and the public URL handing out guest tokens.
 
 Browsers POST a name to the token function's URL, get a JWT, and connect with it; IoT
-Core calls the authorizer function on every connect (README, "Architecture").
+Core calls the authorizer function on every connect (README, "Architecture"). What
+bounds their use is stack/protection.py's and the functions' reserved concurrency.
 """
 
 from __future__ import annotations
@@ -41,7 +42,14 @@ def add_auth(t: Template) -> None:
             "TokenFunctionUrl",
             TargetFunctionArn=GetAtt("TokenFunction", "Arn"),
             AuthType="NONE",
-            Cors=lam.Cors(AllowOrigins=["*"], AllowMethods=["POST"], AllowHeaders=["content-type"]),
+            # Browsers may read tokens from the chat's own site only, so another site cannot
+            # have its visitors mint tokens; other callers meet the rate limits.
+            Cors=lam.Cors(
+                AllowOrigins=[Sub("https://${SiteDistribution.DomainName}")],
+                AllowMethods=["POST"],
+                AllowHeaders=["content-type"],
+                ExposeHeaders=["retry-after"],  # a rate-limited page knows when to ask again
+            ),
             Metadata=skipped(PUBLIC_TOKEN_URL),
         )
     )

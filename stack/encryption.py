@@ -150,15 +150,24 @@ def _derived(statement: Any) -> list[Any]:
 
 def grant_key_use(t: Template) -> None:
     """Give every role the key_use statements its statements imply: a role that may put
-    items in a table may use the key through DynamoDB, and so on."""
+    items in a table may use the key through DynamoDB, and so on. A key use the role
+    needs unconditionally makes the same one under an Fn::If redundant."""
     for resource in t.resources.values():
         if resource.resource_type != "AWS::IAM::Role":
             continue
         for policy in resource.properties.get("Policies", []):
             statements = policy.PolicyDocument["Statement"]
+            derived = [s for stmt in statements for s in _derived(stmt)]
+            always = {_text(s) for s in derived if not isinstance(s, If)}
             seen: set[str] = set()
-            for derived in [s for stmt in statements for s in _derived(stmt)]:
-                text = json.dumps(encode_to_dict(derived), sort_keys=True)
-                if text not in seen:
-                    seen.add(text)
-                    statements.append(derived)
+            for statement in derived:
+                text = _text(statement)
+                inner = _text(statement.data["Fn::If"][1]) if isinstance(statement, If) else text
+                if text in seen or (isinstance(statement, If) and inner in always):
+                    continue
+                seen.add(text)
+                statements.append(statement)
+
+
+def _text(statement: Any) -> str:
+    return json.dumps(encode_to_dict(statement), sort_keys=True)

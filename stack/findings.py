@@ -17,16 +17,10 @@ NOT_IN_VPC: Finding = (
     "Calls only AWS public endpoints (IoT data plane, DynamoDB, Kinesis, Secrets Manager) "
     "over TLS with SigV4; a VPC would add NAT or endpoint costs and protect no private resource",
 )
-# Left to issue 11 (reserved concurrency, failure destinations): a skip that stops
-# suppressing anything fails the scan, so these go when that work lands.
-CONCURRENCY_OPEN: Finding = (
-    "CKV_AWS_115",
-    "Open: each function's reserved concurrency is chosen in issue 11; remove this skip then",
-)
-FAILURE_DESTINATION_OPEN: Finding = (
+FAILURE_DESTINATION: Finding = (
     "CKV_AWS_116",
-    "Open: failure destinations of asynchronous invocations are chosen in issue 11; "
-    "remove this skip then",
+    "Rule-invoked events retry, then go to AsyncFailureQueue (an EventInvokeConfig "
+    "destination, alarmed); a dead-letter queue too would get each failure twice",
 )
 PUBLIC_TOKEN_URL: Finding = (
     "CKV_AWS_258",
@@ -37,6 +31,11 @@ PRESENCE_NOT_BACKED_UP: Finding = (
     "CKV_AWS_28",
     "Holds only who is connected now and is rebuilt as clients reconnect; a restored copy "
     "would list clients that are gone",
+)
+RATE_COUNTERS_NOT_BACKED_UP: Finding = (
+    "CKV_AWS_28",
+    "Holds per-minute token counters that expire within minutes; a restored copy would "
+    "only hold stale counts",
 )
 SITE_BUCKET_NOT_LOGGED: Finding = (
     "CKV_AWS_18",

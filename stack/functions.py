@@ -15,11 +15,22 @@ from typing import Any
 from troposphere import GetAtt, If, Parameter, Ref, Sub, Template
 from troposphere import awslambda as lam
 
+from chatlib import contract
+from iot_rules import RULES
+from iot_rules.spec import LambdaAction
 from stack.encryption import key_arn
-from stack.findings import CONCURRENCY_OPEN, FAILURE_DESTINATION_OPEN, NOT_IN_VPC, skipped
+from stack.findings import FAILURE_DESTINATION, NOT_IN_VPC, skipped
 from stack.iam import Statement, role, statement, topic_arn
 from stack.logs import log_group
 from stack.parameters import STREAM_ENABLED
+
+# Functions the topic rules invoke asynchronously: Lambda retries a failed event twice,
+# then sends it to AsyncFailureQueue (stack/protection.py) instead of dropping it.
+RULE_INVOKED = frozenset(
+    action.function for rule in RULES for action in rule.actions if isinstance(action, LambdaAction)
+)
+ASYNC_RETRIES = 2
+ASYNC_MAX_EVENT_AGE_SECONDS = 3600  # a join or lifecycle event older than this is stale
 
 RUNTIME = "python3.12"
 ARCHITECTURE = "arm64"
@@ -42,6 +53,9 @@ class Function:
     handler: str
     memory_mb: int
     timeout_seconds: int
+    # The default of its <Name>Concurrency parameter: its reserved concurrency, the most
+    # instances it may run at once (and, for a function URL, 10 x this per second).
+    concurrency: int
     # Besides TOPIC_ROOT, LOG_LEVEL and POWERTOOLS_SERVICE_NAME, which every function gets.
     environment: Mapping[str, Any]
     # Least privilege besides writing its own log group: statements, or Fn::If of one.
@@ -67,6 +81,11 @@ class Function:
         """The parameter holding its zip's S3 key, e.g. ``ChatCodeKey``."""
         return f"{self.name}CodeKey"
 
+    @property
+    def concurrency_parameter(self) -> str:
+        """The parameter holding its reserved concurrency, e.g. ``ChatConcurrency``."""
+        return f"{self.name}Concurrency"
+
 
 # ------------------------------------------------------------- shared permissions
 
@@ -84,6 +103,10 @@ CONNECTIONS_RW = (
     statement(["dynamodb:UpdateItem"], [GetAtt("ConnectionsTable", "Arn")]),
     statement(["dynamodb:Query"], [Sub("${ConnectionsTable.Arn}/index/room-index")]),
 )
+
+# The topics the functions publish to: every client's inbox, every room.
+INBOXES = contract.topic("inbox", "{root}", client_id="*")
+ROOMS = contract.topic("room", "{root}", room="*")
 
 # Who issues guest tokens and who accepts them: the token function signs, the
 # authorizer verifies, both with this stack's key, issuer and audience.
@@ -108,6 +131,7 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="authorizer.handler",
         memory_mb=256,
         timeout_seconds=5,
+        concurrency=10,
         environment={
             **GUEST_TOKENS,
             "JWKS_URL": Ref("JwksUrl"),
@@ -122,8 +146,17 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="guest_token.handler",
         memory_mb=256,
         timeout_seconds=5,
-        environment={**GUEST_TOKENS, "TOKEN_LIFETIME_SECONDS": "3600"},
-        statements=(READ_TOKEN_SECRET,),
+        concurrency=5,
+        environment={
+            **GUEST_TOKENS,
+            "TOKEN_LIFETIME_SECONDS": "3600",
+            "RATE_LIMIT_TABLE": Ref("RateLimitTable"),
+            "TOKEN_REQUESTS_PER_MINUTE": Ref("TokenRequestsPerMinute"),
+        },
+        statements=(
+            READ_TOKEN_SECRET,
+            statement(["dynamodb:UpdateItem"], [GetAtt("RateLimitTable", "Arn")]),
+        ),
     ),
     Function(
         name="Chat",
@@ -131,21 +164,17 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="chat.handler",
         memory_mb=512,
         timeout_seconds=30,
+        concurrency=20,
         environment={
             "MESSAGES_TABLE": Ref("MessagesTable"),
             "CONNECTIONS_TABLE": Ref("ConnectionsTable"),
             "MESSAGE_RETENTION_DAYS": Ref("MessageRetentionDays"),
         },
         statements=(
-            # PutItem stores stream messages, Query reads pages; DeleteItem: a stream
-            # message stored but not published is unstored again, so the retried record
-            # goes through whole.
-            statement(
-                ["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"],
-                [GetAtt("MessagesTable", "Arn")],
-            ),
+            # Pages only: the store rule is the one writer of messages.
+            statement(["dynamodb:Query"], [GetAtt("MessagesTable", "Arn")]),
             *CONNECTIONS_RW,
-            statement(["iot:Publish"], [topic_arn("{root}/in/*"), topic_arn("{root}/pub/*")]),
+            statement(["iot:Publish"], [topic_arn(INBOXES), topic_arn(ROOMS)]),
             when_streaming(statement(STREAM_READ_ACTIONS, [GetAtt("ChatStream", "Arn")])),
             when_streaming(statement(["sqs:SendMessage"], [GetAtt("StreamFailureQueue", "Arn")])),
         ),
@@ -156,8 +185,9 @@ FUNCTIONS: tuple[Function, ...] = (
         handler="presence.handler",
         memory_mb=256,
         timeout_seconds=15,
+        concurrency=10,
         environment={"CONNECTIONS_TABLE": Ref("ConnectionsTable")},
-        statements=(*CONNECTIONS_RW, statement(["iot:Publish"], [topic_arn("{root}/pub/*")])),
+        statements=(*CONNECTIONS_RW, statement(["iot:Publish"], [topic_arn(ROOMS)])),
     ),
 )
 
@@ -193,7 +223,8 @@ def add_functions(t: Template) -> None:
 
 
 def add_function(t: Template, f: Function) -> None:
-    """One function with everything it owns."""
+    """One function with everything it owns; for one a rule invokes, its asynchronous
+    invocation settings too."""
     t.add_parameter(
         Parameter(
             f.code_key,
@@ -201,12 +232,25 @@ def add_function(t: Template, f: Function) -> None:
             Description=f"S3 key of the {f.short} function zip (content hash)",
         )
     )
+    t.add_parameter(
+        Parameter(
+            f.concurrency_parameter,
+            Type="Number",
+            Default=str(f.concurrency),
+            MinValue=1,
+            Description=f"Reserved concurrency of the {f.short} function: its most instances "
+            "at once, and a ceiling on what abuse can cost (docs/deploy.md)",
+        )
+    )
     group = t.add_resource(log_group(f.log_group_id, f"/aws/lambda/${{AWS::StackName}}-{f.short}"))
     # No logs:CreateLogGroup: the group above exists before the function runs.
     write_logs = statement(["logs:CreateLogStream", "logs:PutLogEvents"], [GetAtt(group, "Arn")])
-    t.add_resource(
-        role(f.role_id, "lambda.amazonaws.com", f"{f.short}-function", [write_logs, *f.statements])
-    )
+    statements = [write_logs, *f.statements]
+    if f.logical_id in RULE_INVOKED:
+        # Lambda sends a failed event to the destination with the function's role.
+        statements.append(statement(["sqs:SendMessage"], [GetAtt("AsyncFailureQueue", "Arn")]))
+        add_event_invoke_config(t, f)
+    t.add_resource(role(f.role_id, "lambda.amazonaws.com", f"{f.short}-function", statements))
     t.add_resource(
         lam.Function(
             f.logical_id,
@@ -218,6 +262,7 @@ def add_function(t: Template, f: Function) -> None:
             Code=lam.Code(S3Bucket=Ref("ArtifactsBucket"), S3Key=Ref(f.code_key)),
             MemorySize=f.memory_mb,
             Timeout=f.timeout_seconds,
+            ReservedConcurrentExecutions=Ref(f.concurrency_parameter),
             Role=GetAtt(f.role_id, "Arn"),
             Environment=lam.Environment(
                 Variables={
@@ -230,8 +275,25 @@ def add_function(t: Template, f: Function) -> None:
             KmsKeyArn=key_arn(),
             Metadata={
                 **BUILD_METADATA,
-                **skipped(NOT_IN_VPC, CONCURRENCY_OPEN, FAILURE_DESTINATION_OPEN),
+                **skipped(NOT_IN_VPC, FAILURE_DESTINATION),
             },
             DependsOn=[group.title],
+        )
+    )
+
+
+def add_event_invoke_config(t: Template, f: Function) -> None:
+    """Retries and an on-failure destination for the asynchronous invocations a rule
+    makes, so a failed join or lifecycle event lands in a queue instead of a log line."""
+    t.add_resource(
+        lam.EventInvokeConfig(
+            f"{f.name}EventInvokeConfig",
+            FunctionName=Ref(f.logical_id),
+            Qualifier="$LATEST",
+            MaximumRetryAttempts=ASYNC_RETRIES,
+            MaximumEventAgeInSeconds=ASYNC_MAX_EVENT_AGE_SECONDS,
+            DestinationConfig=lam.DestinationConfig(
+                OnFailure=lam.OnFailure(Destination=GetAtt("AsyncFailureQueue", "Arn"))
+            ),
         )
     )

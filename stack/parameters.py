@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from troposphere import Equals, Not, Parameter, Ref, Template
 
+from chatlib import contract
+
 # Condition: true when EnableStream is "true". The stream, its mapping, its failure
 # queue and the stream rule (iot_rules/stream.py names it too) carry it.
 STREAM_ENABLED = "StreamEnabled"
@@ -31,8 +33,8 @@ def add_parameters(t: Template) -> None:
         Parameter(
             "TopicRoot",
             Type="String",
-            Default="chat",
-            AllowedPattern="^[A-Za-z0-9_-]{1,32}$",
+            Default=contract.DEFAULT_TOPIC_ROOT,
+            AllowedPattern=contract.TOPIC_ROOT_PATTERN,
             Description="First level of every topic; lets several stacks share an endpoint",
         )
     )

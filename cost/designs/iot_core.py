@@ -191,8 +191,8 @@ class _Model:
         self._roster("disconnected", count)
 
     def stream_records(self, count: float) -> None:
-        """The chat function on Kinesis batches: store, then publish to the room (where
-        the store rule writes the same item again)."""
+        """The chat function on Kinesis batches: publish to the room, where the store
+        rule writes the message as it does the republished ones."""
         if not count:
             return
         batch_size, window_s = self.stack.stream_batching()
@@ -201,7 +201,6 @@ class _Model:
         invocations = count / batch
         duration = assumptions.STREAM_BATCH_MS + batch * assumptions.STREAM_RECORD_MS
         self.function("chat function: stream batches", invocations, duration, self.chat_mb)
-        common.message_put(self.usage, "stream message: chat function", count, self.p)
         self.http_publish("stream message: to the room", ROOM_TOPIC, self.p.room_message, count)
 
 

@@ -29,6 +29,7 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import make_server
 
 from emulator import logs
+from emulator.aws.atomic_writes import SerializedItemWrites
 
 ADMIN_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
@@ -70,7 +71,7 @@ def main() -> None:
     # stdout carries only "ready" (the parent stops reading it); logs go to stderr.
     logs.configure(args.log_level, sys.stderr, ("werkzeug", "botocore", "urllib3", "moto"))
     threading.Thread(target=_exit_at_eof, daemon=True).start()
-    app: Any = DomainDispatcherApplication(create_backend_app)
+    app: Any = SerializedItemWrites(DomainDispatcherApplication(create_backend_app))
     if not args.no_iam:
         from emulator.aws.iam.gate import IamGate
         from emulator.aws.iam.policies import RolePolicies

@@ -12,7 +12,7 @@ from aiohttp import WSCloseCode, web
 
 from emulator.http import data_plane, function_url
 from emulator.http.security import harden, safe_host
-from emulator.http.static import DEFAULT_ROOM_PATTERN, StaticSite
+from emulator.http.static import StaticSite
 from emulator.iot.context import MessageContext
 from emulator.iot.limits import Limits
 
@@ -48,7 +48,6 @@ def create_app(
     web_root: Path | None,
     authorizer_name: str,
     topic_root: str = "chat",
-    room_pattern: str = DEFAULT_ROOM_PATTERN,
     extra_config: Mapping[str, Any] | None = None,
     require_data_plane_auth: bool = True,
     token_cors: Mapping[str, str] | None = None,
@@ -121,5 +120,5 @@ def create_app(
     app.router.add_post("/topics/{topic:.*}", topics)
     app.router.add_get("/mqtt", mqtt)
     if web_root is not None:
-        app.router.add_get("/{path:.*}", StaticSite(web_root, room_pattern).handle)
+        app.router.add_get("/{path:.*}", StaticSite(web_root).handle)
     return app

@@ -35,6 +35,19 @@ def principal_of(request: web.Request) -> str | None:
     return match.group(1) if match else None
 
 
+async def read_body(request: web.Request, limit: int) -> bytes:
+    """The body, up to ``limit`` bytes. StreamReader.read(n) returns what has arrived so
+    far, at most n: one call can cut a large body short (a 128 KB backlog reached its
+    subscriber truncated), so read until the end or the limit."""
+    body = bytearray()
+    while len(body) < limit:
+        chunk = await request.content.read(limit - len(body))
+        if not chunk:
+            break
+        body += chunk
+    return bytes(body)
+
+
 async def publish_handler(
     request: web.Request,
     publish: Callable[..., Awaitable[None]],
@@ -56,7 +69,7 @@ async def publish_handler(
     retain = request.query.get("retain", "false").lower() == "true"
     if request.content_length is not None and request.content_length > limits.max_payload_bytes:
         return error(413, "RequestEntityTooLargeException", "Payload exceeds 128 KB")
-    payload = await request.content.read(limits.max_payload_bytes + 1)
+    payload = await read_body(request, limits.max_payload_bytes + 1)
     if len(payload) > (limits.max_payload_bytes or MAX_PAYLOAD_BYTES):
         return error(413, "RequestEntityTooLargeException", "Payload exceeds 128 KB")
     context = MessageContext(

@@ -1,4 +1,5 @@
-"""Lambda function URL semantics: request -> payload format 2.0 event, result -> response."""
+"""Lambda function URL semantics: request -> payload format 2.0 event, result -> response,
+and the answer of a throttled URL."""
 
 from __future__ import annotations
 
@@ -10,6 +11,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+
+# A function URL over its function's reserved concurrency (or 10 x it per second)
+# answers HTTP 429 ("Creating and managing Lambda function URLs", Throttling function
+# URLs, https://docs.aws.amazon.com/lambda/latest/dg/urls-configuration.html#urls-throttling).
+# AWS does not document the body; this is the one function URLs are reported to send
+# (x-amzn-ErrorType ThrottlingException, {"message":"Rate Exceeded."}).
+THROTTLED: dict[str, Any] = {
+    "statusCode": 429,
+    "headers": {"Content-Type": "application/json", "x-amzn-ErrorType": "ThrottlingException"},
+    "body": '{"message":"Rate Exceeded."}',
+}
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
 _TEXT_TYPES_EXACT = ("application/x-www-form-urlencoded",)

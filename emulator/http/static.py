@@ -1,32 +1,32 @@
-"""The web client: real files as they are, room paths answered with index.html."""
+"""The web client: real files as they are, other paths answered with index.html.
+
+As the deployed site's CloudFront viewer-request function does (stack/site.py,
+SITE_REWRITE_CODE): a path whose last segment has no dot is a room and gets the single
+page, which itself says when the room name is not a valid one. So the emulator needs no
+copy of the room pattern.
+"""
 
 from __future__ import annotations
 
 import mimetypes
-import re
 from pathlib import Path
 
 from aiohttp import web
 
 from emulator.http.security import harden, safe_host
 
-DEFAULT_ROOM_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-
 
 class StaticSite:
     """Serves `root`; never anything outside it, never directory listings."""
 
-    def __init__(self, root: Path, room_pattern: str = DEFAULT_ROOM_PATTERN) -> None:
+    def __init__(self, root: Path) -> None:
         self.root = root.resolve()
-        self.room = re.compile(room_pattern)
 
     def resolve(self, path: str) -> Path | None:
         """The file a URL path maps to, or None (404)."""
         relative = path.lstrip("/")
-        if relative == "" or ("." not in relative and self.room.match(relative)):
+        if "." not in relative.rsplit("/", 1)[-1]:
             relative = "index.html"
-        elif "." not in relative.rsplit("/", 1)[-1]:
-            return None
         if "\\" in relative or "\x00" in relative:
             return None
         candidate = (self.root / relative).resolve()

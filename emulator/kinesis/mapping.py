@@ -54,6 +54,7 @@ class KinesisEventSourceMapping:
         self._max_backoff = max_backoff
         self._tasks: list[asyncio.Task[None]] = []
         self.delivered = 0  # records processed (succeeded or sent to the destination)
+        self.checkpoints: dict[str, str] = {}  # shard -> last record processed (emulator.state)
 
     async def start(self) -> None:
         """Take an iterator per shard at the starting position and begin polling."""
@@ -142,6 +143,7 @@ class KinesisEventSourceMapping:
             batch, buffer = buffer[:size], buffer[size:]
             first_buffered = time.monotonic()
             await self._deliver(shard_id, batch)
+            self.checkpoints[shard_id] = batch[-1]["SequenceNumber"]
 
     async def _fresh_iterator(self, shard_id: str, after: str | None, current: str) -> str:
         """A new iterator after the last record read (iterators expire after 5 minutes)."""

@@ -8,6 +8,9 @@ to the client on ``<root>/in/<clientId>`` and publishes room traffic on
 Client mistakes are answered with an ``error`` reply and never raise. Infrastructure
 failures (DynamoDB, IoT data plane) do raise, so the caller can report the record as a
 batch item failure (stream) or let Lambda retry (route).
+
+Chat messages from the stream are published to their room and stored by the store rule
+there, as the republish rule's are: the function never writes a message itself.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from chatlib import connections, limits, messages, publisher
+from chatlib import connections, contract, messages, publisher
 from chatlib.log import logger
 from chatlib.validation import Command, ValidationError, parse_command, reply_client_id
 
@@ -72,7 +75,7 @@ def join(command: Command) -> str:
     result = connections.join(
         command.client_id, command.sender, command.room, command.name, command.ts
     )
-    backlog = messages.page(command.room, limits.BACKLOG_SIZE)
+    backlog = messages.page(command.room, contract.BACKLOG_SIZE)
     publisher.to_client(
         command.client_id,
         {
@@ -96,7 +99,7 @@ def history(command: Command) -> str:
     before = None
     if command.before is not None:
         before = messages.decode_cursor(command.before, command.room)
-    result = messages.page(command.room, limits.HISTORY_PAGE_SIZE, before)
+    result = messages.page(command.room, contract.HISTORY_PAGE_SIZE, before)
     publisher.to_client(
         command.client_id,
         {
@@ -117,6 +120,10 @@ def leave(command: Command) -> str:
 
 
 def message(command: Command) -> str:
+    """A message from the stream: publish it to its room, where the store rule stores
+    it like any other (one writer, one write). A record Kinesis delivers again is
+    published again with the same id, ts and seq: it lands on the same item, and clients
+    drop the repeat by id, as they do for MQTT's own redeliveries."""
     assert command.id is not None and command.name is not None and command.text is not None
     msg = messages.Message(
         id=command.id,
@@ -126,17 +133,7 @@ def message(command: Command) -> str:
         text=command.text,
         sender=command.sender,
         client_id=command.client_id,
+        seq=command.seq,
     )
-    if not messages.store(msg):
-        logger.info("duplicate message not republished", extra={"messageId": msg.id})
-        return "duplicate"
-    try:
-        publisher.to_room(msg.room, msg.to_wire())
-    except Exception:
-        # Undo the store so that the retried record stores and publishes it again.
-        try:
-            messages.unstore(msg)
-        except Exception:
-            logger.exception("could not undo the store of an unpublished message")
-        raise
-    return "stored"
+    publisher.to_room(msg.room, msg.to_wire())
+    return "published"

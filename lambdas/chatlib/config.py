@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import re
 
-TOPIC_ROOT_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+from chatlib import contract
 
-DEFAULT_TOPIC_ROOT = "chat"
+TOPIC_ROOT_PATTERN = re.compile(contract.TOPIC_ROOT_PATTERN)
+DEFAULT_TOPIC_ROOT = contract.DEFAULT_TOPIC_ROOT
 DEFAULT_GUEST_ISSUER = "serverless-iot-chat"
 DEFAULT_GUEST_AUDIENCE = "serverless-iot-chat-clients"
 DEFAULT_TOKEN_LIFETIME_SECONDS = 3600
@@ -22,6 +23,7 @@ DEFAULT_TOKEN_LIFETIME_SECONDS = 3600
 MIN_TOKEN_LIFETIME_SECONDS = 600
 MAX_TOKEN_LIFETIME_SECONDS = 86400
 DEFAULT_MESSAGE_RETENTION_DAYS = 7
+DEFAULT_TOKEN_REQUESTS_PER_MINUTE = 30
 
 
 class ConfigError(RuntimeError):
@@ -52,7 +54,7 @@ def _int(name: str, default: int) -> int:
 
 def topic_root() -> str:
     root = _get("TOPIC_ROOT", DEFAULT_TOPIC_ROOT)
-    if not TOPIC_ROOT_PATTERN.match(root):
+    if not TOPIC_ROOT_PATTERN.fullmatch(root):
         raise ConfigError(f"TOPIC_ROOT {root!r} does not match {TOPIC_ROOT_PATTERN.pattern}")
     return root
 
@@ -100,3 +102,13 @@ def jwt_issuer() -> str:
 
 def jwt_audience() -> str:
     return _get("JWT_AUDIENCE")
+
+
+def rate_limit_table() -> str:
+    """The token endpoint's rate-limit table; empty: no per-source limit."""
+    return _get("RATE_LIMIT_TABLE")
+
+
+def token_requests_per_minute() -> int:
+    """Guest tokens one source may get per minute (at least 1)."""
+    return max(1, _int("TOKEN_REQUESTS_PER_MINUTE", DEFAULT_TOKEN_REQUESTS_PER_MINUTE))

@@ -36,7 +36,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from chatlib import aws, config
+from chatlib import aws, config, publisher
 
 ROOM_INDEX = "room-index"
 CONNECTION_TTL_SECONDS = 2 * 86400  # longer than the longest connection (24 h)
@@ -280,5 +280,13 @@ def roster(
 def presence_payload(room: str, members: list[dict[str, str]], at_ms: int) -> dict[str, Any]:
     """The roster message. Two functions publish rosters (chat on join and leave,
     presence on disconnect), so a roster read earlier can arrive later: ``at`` is when it
-    was read, and clients keep the roster with the newest ``at``."""
-    return {"type": "presence", "room": room, "members": members, "at": at_ms}
+    was read, and clients keep the roster with the newest ``at``.
+
+    It holds as many members (by name) as fit in one publish; ``more`` counts those left
+    out (a room of about 2,000 members with 40-character names reaches AWS's 128 KB)."""
+    payload: dict[str, Any] = {"type": "presence", "room": room, "members": [], "at": at_ms}
+    count = publisher.fitting(members, {**payload, "more": len(members)})
+    payload["members"] = members[:count]
+    if count < len(members):
+        payload["more"] = len(members) - count
+    return payload

@@ -1,12 +1,15 @@
-"""The messages table: idempotent storage, backlog and history pages, cursors.
+"""The messages table: backlog and history pages, cursors.
 
-Item layout (partition key ``room``, sort key ``sk``)::
+The store rule (iot_rules/store.py) writes every message; this module reads them. Item
+layout (partition key ``room``, sort key ``sk``)::
 
-    room, sk = f"{ts:013d}#{id}", id, ts, name, text, sender, clientId,
-    expiresAt (epoch seconds, the table's TTL attribute), type = "message"
+    room, sk = f"{ts:013d}#{seq + 10**9}#{id}", id, ts, seq, name, text, sender,
+    clientId, expiresAt (epoch seconds, the table's TTL attribute), type = "message"
 
-The sort key is unique per message id, so two messages in the same millisecond both
-survive, and a replayed message (same ts and id) lands on the same key.
+The sort key orders messages by the rule's timestamp, then by the sender's ``seq`` (one
+client's burst within one millisecond keeps its order), then by id (unique, so two
+messages of the same millisecond both survive; a replayed message lands on its own key).
+Items written before ``seq`` was part of the key (``<ts>#<id>``) are still read.
 """
 
 from __future__ import annotations
@@ -19,18 +22,18 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
-from chatlib import aws, config
+from chatlib import aws, config, contract, publisher
 from chatlib.validation import ValidationError
 
-SK_RE = re.compile(r"^[0-9]{13}#[A-Za-z0-9_-]{1,64}$")
+SK_RE = re.compile(r"^[0-9]{13}(#[0-9]{10})?#[A-Za-z0-9_-]{1,64}$")
 CURSOR_MAX = 256
 _CURSOR_ALPHABET = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def sort_key(ts: int, message_id: str) -> str:
-    return f"{ts:013d}#{message_id}"
+def sort_key(ts: int, seq: int, message_id: str) -> str:
+    """The store rule's ``sk`` (iot_rules/store.py builds the same in IoT SQL)."""
+    return f"{ts:013d}#{seq + contract.SEQ_OFFSET}#{message_id}"
 
 
 # -- cursors -------------------------------------------------------------------------
@@ -73,55 +76,26 @@ class Message:
     text: str
     sender: str
     client_id: str
+    seq: int = 0
 
     def to_wire(self) -> dict[str, Any]:
-        """The message as published on ``<root>/pub/<room>`` and returned in pages."""
+        """The message as published on ``<root>/pub/<room>`` (where the store rule
+        stores it) and returned in pages."""
         return {
             "type": "message",
             "id": self.id,
             "ts": self.ts,
+            "seq": self.seq,
             "room": self.room,
             "name": self.name,
             "text": self.text,
             "sender": self.sender,
             "clientId": self.client_id,
-        }
-
-    def to_item(self, retention_days: int) -> dict[str, Any]:
-        return {
-            "room": self.room,
-            "sk": sort_key(self.ts, self.id),
-            "id": self.id,
-            "ts": self.ts,
-            "name": self.name,
-            "text": self.text,
-            "sender": self.sender,
-            "clientId": self.client_id,
-            "expiresAt": self.ts // 1000 + retention_days * 86400,
-            "type": "message",
         }
 
 
 def _table() -> Any:
     return aws.table(config.messages_table())
-
-
-def store(message: Message) -> bool:
-    """Store ``message`` unless its key is already there. True if newly stored."""
-    item = message.to_item(config.message_retention_days())
-    try:
-        _table().put_item(Item=item, ConditionExpression="attribute_not_exists(sk)")
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-def unstore(message: Message) -> None:
-    """Remove a stored message (used when it could not be published, so a retry of the
-    same record stores and publishes it again)."""
-    _table().delete_item(Key={"room": message.room, "sk": sort_key(message.ts, message.id)})
 
 
 def _as_int(value: Any) -> int:
@@ -141,6 +115,7 @@ def item_to_wire(item: dict[str, Any]) -> dict[str, Any]:
         "type": "message",
         "id": str(item.get("id", "")),
         "ts": _as_int(item.get("ts", 0)),
+        "seq": _as_int(item.get("seq", 0)),
         "room": str(item.get("room", "")),
         "name": str(item.get("name", "")),
         "text": str(item.get("text", "")),
@@ -157,7 +132,11 @@ class Page:
 
 def page(room: str, size: int, before_sk: str | None = None) -> Page:
     """The ``size`` newest messages of ``room`` (older than ``before_sk`` if given),
-    oldest first, with a cursor when older messages remain."""
+    oldest first, with a cursor when older messages remain.
+
+    Bounded by bytes too: the page holds as many of them, newest first, as fit in one
+    publish of a ``backlog`` or ``history`` reply, and its cursor leads to the rest (a
+    page of 50 messages of 2,000 emoji would be 400 KB, over AWS IoT's 128 KB)."""
     condition = Key("room").eq(room)
     if before_sk is not None:
         condition = condition & Key("sk").lt(before_sk)
@@ -177,8 +156,10 @@ def page(room: str, size: int, before_sk: str | None = None) -> Page:
         if not last:
             break
         kwargs["ExclusiveStartKey"] = last
-    newest_first = items[:size]
+    wire = [item_to_wire(i) for i in items[:size]]  # newest first
+    envelope = {"type": "history", "room": room, "messages": [], "cursor": "x" * CURSOR_MAX}
+    count = publisher.fitting(wire, envelope)
     cursor = None
-    if len(items) > size and newest_first:
-        cursor = encode_cursor(room, str(newest_first[-1]["sk"]))
-    return Page(messages=[item_to_wire(i) for i in reversed(newest_first)], cursor=cursor)
+    if len(items) > count and count:
+        cursor = encode_cursor(room, str(items[count - 1]["sk"]))
+    return Page(messages=wire[:count][::-1], cursor=cursor)

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from chatlib import contract
+
 
 @dataclass(frozen=True)
 class ArnScope:
@@ -32,8 +34,8 @@ class ArnScope:
 def build_policy(principal_id: str, topic_root: str, scope: ArnScope) -> dict[str, Any]:
     """Connect as ``<principalId>-*``; subscribe/receive own inbox and rooms; publish
     commands only."""
-    own_inbox = f"{topic_root}/in/${{iot:ClientId}}"
-    rooms = f"{topic_root}/pub/*"
+    own_inbox = contract.topic("inbox", topic_root, client_id="${iot:ClientId}")
+    rooms = contract.topic("room", topic_root, room="*")
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -59,8 +61,8 @@ def build_policy(principal_id: str, topic_root: str, scope: ArnScope) -> dict[st
                 "Effect": "Allow",
                 "Action": "iot:Publish",
                 "Resource": [
-                    scope.iot(f"topic/{topic_root}/out"),
-                    scope.iot(f"topic/{topic_root}/stream"),
+                    scope.iot("topic/" + contract.topic("out", topic_root)),
+                    scope.iot("topic/" + contract.topic("stream", topic_root)),
                 ],
             },
         ],

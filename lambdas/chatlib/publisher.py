@@ -5,19 +5,32 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chatlib import aws, config
+from chatlib import aws, config, contract
 
 
-def encode(payload: dict[str, Any]) -> bytes:
+def encode(payload: Any) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def fitting(items: list[Any], envelope: dict[str, Any]) -> int:
+    """How many of ``items`` (from the first) fit in one publish: ``envelope`` holds
+    them as a JSON list in its only empty list, and the whole stays within AWS IoT's
+    128 KB payload (contract.REPLY_MAX_BYTES). Always at least one, if there is one:
+    no single message or member comes near the limit, and a page must make progress."""
+    used = len(encode(envelope))
+    for count, item in enumerate(items):
+        used += len(encode(item)) + (1 if count else 0)  # the comma before it
+        if used > contract.REPLY_MAX_BYTES and count:
+            return count
+    return len(items)
+
+
 def room_topic(room: str) -> str:
-    return f"{config.topic_root()}/pub/{room}"
+    return contract.topic("room", config.topic_root(), room=room)
 
 
 def client_topic(client_id: str) -> str:
-    return f"{config.topic_root()}/in/{client_id}"
+    return contract.topic("inbox", config.topic_root(), client_id=client_id)
 
 
 def publish(topic: str, payload: dict[str, Any]) -> None:

@@ -1,7 +1,8 @@
 """Validation of what clients send: names, rooms, texts, commands and the rule stamps.
 
 Every function raises :class:`ValidationError` with a message safe to send back to the
-client. The limits come from :mod:`chatlib.limits`, shared with the topic rules.
+client. The limits and character classes come from :mod:`chatlib.contract`, from which
+the republish rule's SQL is generated too, so both refuse the same inputs.
 """
 
 from __future__ import annotations
@@ -11,20 +12,13 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from chatlib import limits
+from chatlib import contract
 
-ROOM_RE = re.compile(limits.ROOM_PATTERN)
 # Message ids are stamped by the rule (newuuid()); they end up in the sort key and in
 # cursors, so only a safe alphabet is accepted.
 MESSAGE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 CLIENT_ID_MAX = 128
 SENDER_MAX = 256
-# 13 digits: the sort key's fixed width (milliseconds until the year 2286).
-TS_MAX = 10**13 - 1
-
-# Unicode categories refused in names: control characters, lone surrogates, and the
-# line/paragraph separators that would break a one-line display.
-_FORBIDDEN_NAME_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}
 
 COMMAND_TYPES = ("join", "message", "history", "leave")
 
@@ -34,35 +28,57 @@ class ValidationError(ValueError):
 
 
 def validate_name(value: Any, *, trim: bool = False) -> str:
-    """A display name: 1..NAME_MAX characters, not blank, no control characters."""
+    """A display name: 1..NAME_MAX characters (code points), not only spaces, and no
+    control characters, line or paragraph separators or lone surrogates."""
     if not isinstance(value, str):
         raise ValidationError("name must be a string")
     name = value.strip() if trim else value
-    if not name or not name.strip():
+    if not contract.NAME_NOT_BLANK_RE.search(name):
         raise ValidationError("name must not be empty")
-    if len(name) > limits.NAME_MAX:
-        raise ValidationError(f"name must be at most {limits.NAME_MAX} characters")
-    if any(unicodedata.category(ch) in _FORBIDDEN_NAME_CATEGORIES for ch in name):
+    if len(name) > contract.NAME_MAX:
+        raise ValidationError(f"name must be at most {contract.NAME_MAX} characters")
+    if contract.NAME_FORBIDDEN_RE.search(name):
         raise ValidationError("name must not contain control characters")
     return name
 
 
 def validate_room(value: Any) -> str:
-    if not isinstance(value, str) or not ROOM_RE.fullmatch(value):
-        raise ValidationError("room must match " + limits.ROOM_PATTERN)
+    if not isinstance(value, str) or not contract.ROOM_RE.fullmatch(value):
+        raise ValidationError("room must match " + contract.ROOM_PATTERN)
     return value
 
 
 def validate_text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValidationError("text must be a string")
-    if not value:
+    if not contract.TEXT_NOT_BLANK_RE.search(value):
         raise ValidationError("text must not be empty")
-    if len(value) > limits.TEXT_MAX:
-        raise ValidationError(f"text must be at most {limits.TEXT_MAX} characters")
-    if any(unicodedata.category(ch) == "Cs" for ch in value):
+    if len(value) > contract.TEXT_MAX:
+        raise ValidationError(f"text must be at most {contract.TEXT_MAX} characters")
+    if contract.TEXT_FORBIDDEN_RE.search(value):
         raise ValidationError("text must be valid Unicode")
     return value
+
+
+def validate_seq(command: dict[str, Any]) -> int:
+    """A message's ``seq``, the sender's message counter: an integer 0..SEQ_MAX, 0 when
+    the field is absent (null is refused, as the rule's isUndefined() does). It orders
+    one client's messages stamped in the same millisecond: the sort key carries it."""
+    if "seq" not in command:
+        return 0
+    number = _integer(command["seq"])
+    if number is None or not 0 <= number <= contract.SEQ_MAX:
+        raise ValidationError(f"seq must be an integer from 0 to {contract.SEQ_MAX}")
+    return number
+
+
+def _integer(value: Any) -> int | None:
+    """An int, or a float with no fraction (JSON 3.0); never a bool."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value if isinstance(value, int) else None
 
 
 def reply_client_id(value: Any) -> str | None:
@@ -79,14 +95,10 @@ def reply_client_id(value: Any) -> str | None:
 
 
 def _stamp_ts(value: Any) -> int:
-    # bool is an int subclass: refuse it explicitly.
-    if isinstance(value, bool):
+    number = _integer(value)
+    if number is None or not 0 <= number <= contract.TS_MAX:
         raise ValidationError("ts must be an integer timestamp in milliseconds")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or value < 0 or value > TS_MAX:
-        raise ValidationError("ts must be an integer timestamp in milliseconds")
-    return value
+    return number
 
 
 def _stamp_sender(value: Any) -> str:
@@ -108,6 +120,7 @@ class Command:
     text: str | None = None
     before: str | None = None
     id: str | None = None
+    seq: int = 0
 
 
 def parse_command(payload: Any) -> Command:
@@ -150,4 +163,5 @@ def parse_command(payload: Any) -> Command:
         name=validate_name(payload.get("name")),
         text=validate_text(payload.get("text")),
         id=message_id,
+        seq=validate_seq(payload),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -9,6 +10,7 @@ import pytest
 
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.mqtt_seed import publish_messages
+from tests.support.emulator_process import EmulatorProcess
 
 pytestmark = pytest.mark.browser
 
@@ -120,17 +122,9 @@ def test_root_path_is_the_lobby_and_bad_rooms_are_refused(emulator, open_page):
     root = open_page(emulator, "")
     assert root.page.locator("#room-title").inner_text() == "lobby"
 
-    # The emulator answers 404 for paths that are not rooms; a static host with an
-    # index.html fallback (CloudFront) serves the page there, and the page must say why
-    # it does not connect. Serve the real index.html at a bad path the same way.
-    bad = open_page(emulator, "")
-    bad_url = f"{emulator.base_url}/not_a-room!"
-
-    def fallback(route) -> None:
-        route.fulfill(response=route.fetch(url=f"{emulator.base_url}/"))
-
-    bad.page.route(bad_url, fallback)
-    bad.page.goto(bad_url)
+    # Any path is the page (as CloudFront's rewrite serves it); the page says why a bad
+    # room name does not connect.
+    bad = open_page(emulator, "not_a-room!")
     alert = bad.page.locator("#fatal")
     alert.wait_for()
     assert "not a valid room" in alert.inner_text()
@@ -197,38 +191,49 @@ def test_limits_are_shown_before_sending(emulator, open_page):
     assert page.texts() == ["fits"]
 
 
-def test_reconnects_after_the_emulator_restarts_without_losing_or_doubling(
-    fresh_emulator, open_page, artifacts
+def test_reconnects_after_make_run_restarts_and_keeps_the_whole_history(
+    open_page, artifacts, tmp_path
 ):
-    alice = open_page(fresh_emulator, "outage").join("Alice")
-    bob = open_page(fresh_emulator, "outage").join("Bob")
-    alice.send("before the outage")
-    bob.wait_text("before the outage")
+    """The emulator restarted as `make run` restarts it, keeping its state folder: open
+    pages reconnect without losing or doubling anything, and the history from before the
+    restart is still there, for them and for someone who joins afterwards."""
+    server = EmulatorProcess(["--state-dir", str(tmp_path / "state")]).start()
+    try:
+        alice = open_page(server, "outage").join("Alice")
+        bob = open_page(server, "outage").join("Bob")
+        alice.send("before the outage")
+        bob.wait_text("before the outage")
 
-    fresh_emulator.stop()
-    for page in (alice, bob):
-        page.wait_state("reconnecting", timeout=15_000)
-        assert page.page.get_by_role("button", name="Send").is_disabled()
-    alice.page.screenshot(path=str(artifacts / "reconnecting.png"))
-    # typed while offline: stays in the box, cannot be sent yet
-    alice.page.get_by_label("Message", exact=True).fill("typed during the outage")
-    assert alice.page.get_by_role("button", name="Send").is_disabled()
+        server.stop()
+        for page in (alice, bob):
+            page.wait_state("reconnecting", timeout=15_000)
+            assert page.page.get_by_role("button", name="Send").is_disabled()
+        alice.page.screenshot(path=str(artifacts / "reconnecting.png"))
+        # typed while offline: stays in the box, cannot be sent yet
+        alice.page.get_by_label("Message", exact=True).fill("typed during the outage")
+        assert alice.page.get_by_role("button", name="Send").is_disabled()
 
-    fresh_emulator.start()
-    for page in (alice, bob):
-        page.wait_state("online", timeout=60_000)
-    message = alice.page.get_by_label("Message", exact=True)
-    assert message.input_value() == "typed during the outage"
-    alice.page.get_by_role("button", name="Send").click()
-    bob.wait_text("typed during the outage")
-    bob.send("Bob is back too")
-    alice.wait_text("Bob is back too")
-    alice.page.wait_for_timeout(1000)
-    for page in (alice, bob):
-        texts = page.texts()
-        for text in ("before the outage", "typed during the outage", "Bob is back too"):
-            assert texts.count(text) == 1, f"{text!r} seen {texts.count(text)} times: {texts}"
-        page.assert_clean()
+        server.start()
+        for page in (alice, bob):
+            page.wait_state("online", timeout=60_000)
+        message = alice.page.get_by_label("Message", exact=True)
+        assert message.input_value() == "typed during the outage"
+        alice.page.get_by_role("button", name="Send").click()
+        bob.wait_text("typed during the outage")
+        bob.send("Bob is back too")
+        alice.wait_text("Bob is back too")
+        alice.page.wait_for_timeout(1000)
+        said = ["before the outage", "typed during the outage", "Bob is back too"]
+        late = open_page(server, "outage").join("Late")
+        late.wait_text("Bob is back too")
+        for page in (alice, bob, late):
+            texts = page.texts()
+            for text in said:
+                assert texts.count(text) == 1, f"{text!r} seen {texts.count(text)} times: {texts}"
+            page.assert_clean()
+        assert late.texts() == said, "the history from before the restart was kept"
+    finally:
+        server.stop()
 
 
 def test_screenshot_of_a_busy_room(emulator, open_page, artifacts):
@@ -279,14 +284,54 @@ def test_token_is_renewed_before_it_expires(emulator, open_page):
     user.send("before renewal")
     user.wait_text("before renewal")
 
+    # Every state the status goes through from here on (the renewal is quick: polling
+    # the attribute could miss its "reconnecting").
+    user.page.evaluate(
+        """() => {
+          window.__states = [];
+          new MutationObserver((records) => {
+            for (const r of records) window.__states.push(r.target.dataset.state);
+          }).observe(document.getElementById('status'), {attributes: true});
+        }"""
+    )
     user.page.clock.fast_forward(int(lifetime * 0.85 * 1000))
     deadline = time.monotonic() + 20
     while len(token_posts) < 2 and time.monotonic() < deadline:
         user.page.wait_for_timeout(200)
     assert len(token_posts) >= 2, "no new token at 80% of the lifetime"
-    user.wait_state("online")
+    user.page.wait_for_function(
+        "() => window.__states.includes('reconnecting') && window.__states.at(-1) === 'online'"
+    )
     user.send("after renewal")
     user.wait_text("after renewal")
     texts = user.texts()
     assert texts.count("before renewal") == 1 and texts.count("after renewal") == 1
     user.assert_clean()
+
+
+def test_hostile_numbers_neither_break_the_page_nor_freeze_the_members(emulator, open_page):
+    """Room traffic comes from functions, but the page trusts no number it is sent: a
+    message stamped 1e300 is dropped, a roster from the far future counts as now."""
+    room = "hostile-numbers"
+    reader = open_page(emulator, room).join("Reader")
+    iot = emulator.data_plane()
+    hostile = [
+        {"type": "message", "id": "far", "ts": 1e300, "room": room, "name": "X", "text": "far"},
+        {"type": "message", "id": "neg", "ts": -5, "room": room, "name": "X", "text": "neg"},
+        {
+            "type": "presence",
+            "room": room,
+            "members": [{"name": "Ghost", "sender": "g"}],
+            "at": 1e300,
+        },
+    ]
+    for body in hostile:
+        iot.publish(topic=f"chat/pub/{room}", qos=1, payload=json.dumps(body).encode())
+    reader.page.locator("#members-list .member-name", has_text="Ghost").wait_for()
+
+    late = open_page(emulator, room).join("Late")
+    reader.page.locator("#members-list .member-name", has_text="Late").wait_for(timeout=15_000)
+    late.send("after the hostile ones")
+    reader.wait_text("after the hostile ones")
+    assert reader.texts() == ["after the hostile ones"]
+    reader.assert_clean()

@@ -19,10 +19,10 @@ EXAMPLE = Workload(
 
 # Units per price line, as docs/cost.md derives them.
 SHARED = {
-    "dynamodb_storage": 70_000 * 431 / 2**30,
+    "dynamodb_storage": 70_000 * 447 / 2**30,
     "cloudfront_data_out": 3_000 * 125_000 / 2**30,
-    "cloudfront_requests": 39_000,
-    "cloudfront_functions": 39_000,
+    "cloudfront_requests": 42_000,
+    "cloudfront_functions": 42_000,
     "secrets_secret_months": 1,
     "secrets_api_calls": 7_200,
 }
@@ -65,9 +65,9 @@ UNITS = {
 }
 # (list price, always-free, 12-month tier) in USD, and how the page prints them.
 TOTALS = {
-    "iot": ((10.2451, 0.2391, 0.7190), ("**10.25**", "**-0.24**", "**-0.72**")),
-    "apigw": ((5.6537, 0.5866, 1.1875), ("**5.65**", "**-0.59**", "**-1.19**")),
-    "appsync": ((4.5847, 0.1515, 0.0), ("**4.58**", "**-0.15**", "**0.00**")),
+    "iot": ((10.2486, 0.2427, 0.7190), ("**10.25**", "**-0.24**", "**-0.72**")),
+    "apigw": ((5.6572, 0.5902, 1.1875), ("**5.66**", "**-0.59**", "**-1.19**")),
+    "appsync": ((4.5883, 0.1551, 0.0), ("**4.59**", "**-0.16**", "**0.00**")),
 }
 
 

@@ -48,7 +48,7 @@ def test_two_clients_chat_and_another_room_hears_nothing(emulator, connect) -> N
     stored = wait_stored(emulator, room, 2)
     assert sorted(m["text"] for m in stored) == ["hello", "hi"]
     first = next(m for m in stored if m["text"] == "hi")
-    assert first["sk"] == f"{got['ts']:013d}#{got['id']}"
+    assert first["sk"] == f"{got['ts']:013d}#{1000000000 + got['seq']}#{got['id']}"
     assert int(first["expiresAt"]) > time.time()
 
     time.sleep(0.5)

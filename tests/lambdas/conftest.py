@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -14,8 +15,9 @@ import pytest
 from moto import mock_aws
 from moto.iotdata.models import iotdata_backends
 
-from chatlib import aws, tokens
+from chatlib import aws, ratelimit, tokens
 from emulator.aws.provision import create_table
+from emulator.rules.sql import NO_MATCH, Message, compile_query
 from emulator.template import load_template
 
 ACCOUNT = "123456789012"
@@ -24,6 +26,7 @@ SECRET = "test-secret-" + "0123456789abcdef" * 4
 STACK = "test"
 MESSAGES_TABLE = f"{STACK}-messages"  # as templates/chat.json names them for stack "test"
 CONNECTIONS_TABLE = f"{STACK}-connections"
+RATE_LIMIT_TABLE = f"{STACK}-rate-limits"
 TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "chat.json"
 
 
@@ -56,9 +59,11 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # kept, which makes each test much cheaper. moto intercepts every session's calls.
     aws.reset(keep_session=True)
     tokens.reset_caches()
+    ratelimit.reset()
     yield
     aws.reset(keep_session=True)
     tokens.reset_caches()
+    ratelimit.reset()
 
 
 @pytest.fixture
@@ -110,6 +115,31 @@ class Published:
 
     def clear(self) -> None:
         self._raw().clear()
+
+
+class StoreRule:
+    """The template's store rule, doing in tests what it does on AWS: every message
+    published on a room topic becomes an item (each output field an attribute)."""
+
+    def __init__(self) -> None:
+        template = load_template(TEMPLATE, stack_name=STACK)
+        payload = template.resource("StoreRule").properties["TopicRulePayload"]
+        self.query = compile_query(payload["Sql"], payload["AwsIotSqlVersion"])
+
+    def item(self, topic: str, message: dict[str, Any]) -> dict[str, Any] | None:
+        output = self.query.evaluate(Message(topic, json.dumps(message).encode()))
+        return None if output is NO_MATCH else output
+
+    def store(self, topic: str, message: dict[str, Any]) -> None:
+        item = self.item(topic, message)
+        if item is not None:
+            table = aws.session().resource("dynamodb", region_name=REGION).Table(MESSAGES_TABLE)
+            table.put_item(Item=json.loads(json.dumps(item), parse_float=Decimal))
+
+
+@pytest.fixture(scope="session")
+def store_rule() -> StoreRule:
+    return StoreRule()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+import uuid
 from types import SimpleNamespace
 from typing import Any
 from unittest.mock import ANY
@@ -13,7 +14,7 @@ import chat
 import pytest
 from botocore.exceptions import ClientError
 
-from chatlib import aws, limits, messages, publisher
+from chatlib import aws, connections, contract, messages, publisher
 
 from .conftest import MESSAGES_TABLE, REGION
 
@@ -98,118 +99,66 @@ def errors_for(published, client: str = "alice1-tab") -> list[dict[str, Any]]:
 # -- the stream: messages -------------------------------------------------------------
 
 
-def test_stream_message_is_stored_and_published(env, stream, context) -> None:
-    result = chat.handler(stream.event(stream_message(1)), context)
+def test_stream_message_is_published_for_the_store_rule(env, stream, context, store_rule) -> None:
+    """The function publishes; the store rule on the room topic is the one writer."""
+    result = chat.handler(stream.event(stream_message(1, seq=4)), context)
     assert result == {"batchItemFailures": []}
-    (item,) = stored_items()
-    assert item == {
-        "room": "lobby",
-        "sk": f"{T0 + 1:013d}#00000000-0000-0000-0000-000000000001",
+    assert stored_items() == []  # the function writes nothing itself
+    wire = {
+        "type": "message",
         "id": "00000000-0000-0000-0000-000000000001",
         "ts": T0 + 1,
+        "seq": 4,
+        "room": "lobby",
         "name": "Alice",
         "text": "message 1",
         "sender": "alice1",
         "clientId": "alice1-tab",
-        "expiresAt": (T0 + 1) // 1000 + 7 * 86400,
-        "type": "message",
     }
-    assert env.published.all() == [
-        (
-            "chat/pub/lobby",
-            {
-                "type": "message",
-                "id": "00000000-0000-0000-0000-000000000001",
-                "ts": T0 + 1,
-                "room": "lobby",
-                "name": "Alice",
-                "text": "message 1",
-                "sender": "alice1",
-                "clientId": "alice1-tab",
-            },
-        )
-    ]
+    assert env.published.all() == [("chat/pub/lobby", wire)]
+    item = store_rule.item("chat/pub/lobby", wire)
+    assert item["sk"] == f"{T0 + 1:013d}#1000000004#00000000-0000-0000-0000-000000000001"
+    assert item["sk"] == messages.sort_key(T0 + 1, 4, wire["id"])
+    assert item["expiresAt"] == (T0 + 1) // 1000 + 7 * 86400
 
 
-def test_retention_days_from_environment(env, stream, context, monkeypatch) -> None:
-    monkeypatch.setenv("MESSAGE_RETENTION_DAYS", "30")
-    chat.handler(stream.event(stream_message(1)), context)
-    assert stored_items()[0]["expiresAt"] == (T0 + 1) // 1000 + 30 * 86400
-
-
-def test_same_millisecond_messages_both_stored(env, stream, context) -> None:
+def test_same_millisecond_messages_both_published(env, stream, context) -> None:
     a = command("message", id="id-a", ts=T0, room="lobby", name="A", text="one")
     b = command("message", id="id-b", ts=T0, room="lobby", name="B", text="two")
     assert chat.handler(stream.event(a, b), context) == {"batchItemFailures": []}
-    assert sorted(i["text"] for i in stored_items()) == ["one", "two"]
-    assert len(env.published.on("chat/pub/lobby")) == 2
+    assert [m["text"] for m in env.published.on("chat/pub/lobby")] == ["one", "two"]
 
 
-def test_duplicated_record_is_stored_and_published_once(env, stream, context) -> None:
+def test_replayed_record_is_published_as_the_same_message(env, stream, context) -> None:
+    """At least once: a record delivered again is published again, with the same id, ts
+    and seq, so the store rule writes the same item and clients drop it by id."""
     msg = stream_message(7)
-    # Twice in one batch, then replayed in a later batch (as after a retry).
     assert chat.handler(stream.event(msg, msg), context) == {"batchItemFailures": []}
-    assert chat.handler(stream.event(msg), context) == {"batchItemFailures": []}
-    assert len(stored_items()) == 1
-    assert len(env.published.on("chat/pub/lobby")) == 1
+    first, second = env.published.on("chat/pub/lobby")
+    assert first == second
 
 
-def test_poison_record_reported_alone(env, stream, context, monkeypatch) -> None:
-    real_store = messages.store
+def test_publish_failure_is_reported_for_retry(env, stream, context, monkeypatch) -> None:
+    real_to_room = publisher.to_room
 
-    def failing_store(message: messages.Message) -> bool:
-        if message.id == "poison":
-            raise ClientError(
-                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}},
-                "PutItem",
-            )
-        return real_store(message)
+    def failing(room: str, payload: dict[str, Any]) -> None:
+        if payload.get("id") == "poison":
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "x"}}, "Publish")
+        real_to_room(room, payload)
 
-    monkeypatch.setattr(messages, "store", failing_store)
+    monkeypatch.setattr(publisher, "to_room", failing)
     good1, good2 = stream_message(1), stream_message(2)
     poison = command("message", id="poison", ts=T0 + 5, room="lobby", name="A", text="boom")
     event = stream.event(good1, poison, good2)
     poison_seq = event["Records"][1]["kinesis"]["sequenceNumber"]
 
-    result = chat.handler(event, context)
-
-    assert result == {"batchItemFailures": [{"itemIdentifier": poison_seq}]}
-    assert sorted(i["id"] for i in stored_items()) == [good1["id"], good2["id"]]
+    assert chat.handler(event, context) == {"batchItemFailures": [{"itemIdentifier": poison_seq}]}
     assert [p["id"] for p in env.published.on("chat/pub/lobby")] == [good1["id"], good2["id"]]
 
-    # Lambda retries from the poison record: the good one after it is replayed, and is
-    # neither stored nor published twice; once DynamoDB recovers, the poison goes through.
-    monkeypatch.setattr(messages, "store", real_store)
-    retry = {"Records": event["Records"][1:]}
-    assert chat.handler(retry, context) == {"batchItemFailures": []}
-    assert len(stored_items()) == 3
-    assert [p["id"] for p in env.published.on("chat/pub/lobby")] == [
-        good1["id"],
-        good2["id"],
-        "poison",
-    ]
-
-
-def test_publish_failure_is_retried_without_loss_or_duplicate(
-    env, stream, context, monkeypatch
-) -> None:
-    real_to_room = publisher.to_room
-    calls = {"n": 0}
-
-    def flaky(room: str, payload: dict[str, Any]) -> None:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "x"}}, "Publish")
-        real_to_room(room, payload)
-
-    monkeypatch.setattr(publisher, "to_room", flaky)
-    event = stream.event(stream_message(1))
-    seq = event["Records"][0]["kinesis"]["sequenceNumber"]
-    assert chat.handler(event, context) == {"batchItemFailures": [{"itemIdentifier": seq}]}
-    assert stored_items() == []  # undone, so the retry stores and publishes it
-    assert chat.handler(event, context) == {"batchItemFailures": []}
-    assert len(stored_items()) == 1
-    assert len(env.published.on("chat/pub/lobby")) == 1
+    # Lambda retries from the poison record; once the data plane recovers it goes through.
+    monkeypatch.setattr(publisher, "to_room", real_to_room)
+    assert chat.handler({"Records": event["Records"][1:]}, context) == {"batchItemFailures": []}
+    assert [p["id"] for p in env.published.on("chat/pub/lobby")][2:] == ["poison", good2["id"]]
 
 
 def test_malformed_records_are_skipped_not_retried(env, stream, context) -> None:
@@ -218,10 +167,10 @@ def test_malformed_records_are_skipped_not_retried(env, stream, context) -> None
         b"\xff\xfe\x00",
         ["a", "list"],
         {"no": "type"},
-        command("message", id="x1", room="lobby", name="A", text="t" * (limits.TEXT_MAX + 1)),
+        command("message", id="x1", room="lobby", name="A", text="t" * (contract.TEXT_MAX + 1)),
         command("message", id="x2", room="bad room!", name="A", text="hi"),
         command("message", id="x3", room="lobby", name="", text="hi"),
-        command("message", id="x4", room="lobby", name="n" * (limits.NAME_MAX + 1), text="hi"),
+        command("message", id="x4", room="lobby", name="n" * (contract.NAME_MAX + 1), text="hi"),
         command("message", id="x5", room="lobby", name="A", text=""),
         command("message", room="lobby", name="A", text="no id"),
         command("message", id="x6", room="lobby", name="A", text="hi", clientId=None),
@@ -230,8 +179,7 @@ def test_malformed_records_are_skipped_not_retried(env, stream, context) -> None
         stream_message(9),
     )
     assert chat.handler(event, context) == {"batchItemFailures": []}
-    assert [i["id"] for i in stored_items()] == [stream_message(9)["id"]]
-    assert len(env.published.on("chat/pub/lobby")) == 1
+    assert [m["id"] for m in env.published.on("chat/pub/lobby")] == [stream_message(9)["id"]]
     # Every invalid command with a usable clientId got an error reply (x6 had none).
     errors = errors_for(env.published)
     assert len(errors) == 8
@@ -239,9 +187,9 @@ def test_malformed_records_are_skipped_not_retried(env, stream, context) -> None
 
 
 def test_text_at_the_limit_is_accepted(env, stream, context) -> None:
-    msg = command("message", id="big", room="lobby", name="A", text="t" * limits.TEXT_MAX)
+    msg = command("message", id="big", room="lobby", name="A", text="t" * contract.TEXT_MAX)
     chat.handler(stream.event(msg), context)
-    assert stored_items()[0]["text"] == "t" * limits.TEXT_MAX
+    assert env.published.on("chat/pub/lobby")[0]["text"] == "t" * contract.TEXT_MAX
 
 
 def test_join_via_stream(env, stream, context) -> None:
@@ -252,16 +200,32 @@ def test_join_via_stream(env, stream, context) -> None:
 # -- the route rule: join / history / leave -------------------------------------------
 
 
-def seed(stream: Stream, context, count: int, room: str = "lobby") -> list[dict[str, Any]]:
-    sent = [stream_message(n, room=room) for n in range(1, count + 1)]
-    for start in range(0, count, 100):
-        result = chat.handler(stream.event(*sent[start : start + 100]), context)
-        assert result == {"batchItemFailures": []}
+def wire(n: int, room: str = "lobby", **fields: Any) -> dict[str, Any]:
+    """Message n as the republish rule publishes it."""
+    return {
+        "type": "message",
+        "id": f"00000000-0000-0000-0000-{n:012d}",
+        "ts": T0 + n,
+        "seq": 0,
+        "room": room,
+        "name": "Alice",
+        "text": f"message {n}",
+        "sender": "alice1",
+        "clientId": "alice1-tab",
+        **fields,
+    }
+
+
+def seed(store_rule, count: int, room: str = "lobby") -> list[dict[str, Any]]:
+    """Messages 1..count, stored by the store rule as on AWS."""
+    sent = [wire(n, room=room) for n in range(1, count + 1)]
+    for message in sent:
+        store_rule.store(f"chat/pub/{room}", message)
     return sent
 
 
-def test_join_replies_backlog_and_publishes_presence(env, stream, context) -> None:
-    seed(stream, context, 60)
+def test_join_replies_backlog_and_publishes_presence(env, store_rule, context) -> None:
+    seed(store_rule, 60)
     env.published.clear()
     result = route(context, command("join", room="lobby", name="Alice", ts=T0 + 1000))
     assert result == {"outcome": "joined"}
@@ -272,17 +236,8 @@ def test_join_replies_backlog_and_publishes_presence(env, stream, context) -> No
     assert [m["text"] for m in backlog["messages"]] == [
         f"message {n}" for n in range(11, 61)
     ]  # the newest BACKLOG_SIZE, oldest first
-    assert len(backlog["messages"]) == limits.BACKLOG_SIZE
-    assert backlog["messages"][0] == {
-        "type": "message",
-        "id": "00000000-0000-0000-0000-000000000011",
-        "ts": T0 + 11,
-        "room": "lobby",
-        "name": "Alice",
-        "text": "message 11",
-        "sender": "alice1",
-        "clientId": "alice1-tab",
-    }
+    assert len(backlog["messages"]) == contract.BACKLOG_SIZE
+    assert backlog["messages"][0] == wire(11)
     assert isinstance(backlog["cursor"], str)
 
     assert env.published.on("chat/pub/lobby") == [
@@ -303,12 +258,12 @@ def test_join_empty_room(env, context) -> None:
     assert backlog == {"type": "backlog", "room": "empty", "messages": [], "cursor": None}
 
 
-def test_join_exactly_backlog_size_has_no_cursor(env, stream, context) -> None:
-    seed(stream, context, limits.BACKLOG_SIZE)
+def test_join_exactly_backlog_size_has_no_cursor(env, store_rule, context) -> None:
+    seed(store_rule, contract.BACKLOG_SIZE)
     env.published.clear()
     route(context, command("join", room="lobby", name="Alice", ts=T0 + 1000))
     (backlog,) = env.published.on("chat/in/alice1-tab")
-    assert len(backlog["messages"]) == limits.BACKLOG_SIZE
+    assert len(backlog["messages"]) == contract.BACKLOG_SIZE
     assert backlog["cursor"] is None
 
 
@@ -341,8 +296,8 @@ def test_switching_rooms_updates_both_rosters(env, context) -> None:
     ]
 
 
-def test_history_pages_through_120_messages(env, stream, context) -> None:
-    sent = seed(stream, context, 120)
+def test_history_pages_through_120_messages(env, store_rule, context) -> None:
+    sent = seed(store_rule, 120)
     env.published.clear()
     route(context, command("join", room="lobby", name="Alice", ts=T0 + 1000))
     backlog = env.published.on("chat/in/alice1-tab")[0]
@@ -364,8 +319,8 @@ def test_history_pages_through_120_messages(env, stream, context) -> None:
         assert [m["ts"] for m in page] == sorted(m["ts"] for m in page)
 
 
-def test_history_without_cursor_is_the_newest_page(env, stream, context) -> None:
-    seed(stream, context, 3)
+def test_history_without_cursor_is_the_newest_page(env, store_rule, context) -> None:
+    seed(store_rule, 3)
     env.published.clear()
     route(context, command("history", room="lobby", before=None))
     (reply,) = env.published.on("chat/in/alice1-tab")
@@ -373,12 +328,9 @@ def test_history_without_cursor_is_the_newest_page(env, stream, context) -> None
     assert reply["cursor"] is None
 
 
-def test_history_same_millisecond_pages_lose_nothing(env, stream, context) -> None:
-    burst = [
-        command("message", id=f"id{n:03d}", ts=T0, room="lobby", name="A", text=str(n))
-        for n in range(75)
-    ]
-    chat.handler(stream.event(*burst), context)
+def test_history_same_millisecond_pages_lose_nothing(env, store_rule, context) -> None:
+    for n in range(75):
+        store_rule.store("chat/pub/lobby", wire(n, id=f"id{n:03d}", ts=T0))
     env.published.clear()
     route(context, command("join", room="lobby", name="A", ts=T0 + 1))
     first = env.published.on("chat/in/alice1-tab")[0]
@@ -387,6 +339,42 @@ def test_history_same_millisecond_pages_lose_nothing(env, stream, context) -> No
     ids = [m["id"] for m in second["messages"] + first["messages"]]
     assert ids == [f"id{n:03d}" for n in range(75)]
     assert second["cursor"] is None
+
+
+def test_a_burst_of_120_in_one_millisecond_pages_back_in_order(env, store_rule, context) -> None:
+    """One client's burst stamped in the same millisecond (random ids, as newuuid()
+    gives): every page, and the pages together, keep the order it was sent in."""
+    burst = [wire(0, id=str(uuid.uuid4()), ts=T0, seq=n, text=f"burst {n}") for n in range(120)]
+    for message in burst:
+        store_rule.store("chat/pub/lobby", message)
+    route(context, command("join", room="lobby", name="Late", ts=T0 + 5))
+    reply = env.published.on("chat/in/alice1-tab")[0]
+    pages = [reply["messages"]]
+    while reply["cursor"] is not None:
+        env.published.clear()
+        route(context, command("history", room="lobby", before=reply["cursor"], ts=T0 + 6))
+        (reply,) = env.published.on("chat/in/alice1-tab")
+        pages.insert(0, reply["messages"])
+    assert [m["text"] for page in pages for m in page] == [f"burst {n}" for n in range(120)]
+
+
+def test_a_room_of_50_emoji_messages_pages_back_through_every_one(env, store_rule, context) -> None:
+    """50 messages of 2,000 emoji are 400 KB: every reply stays within AWS IoT's 128 KB
+    and the cursors lead through all of them, in order."""
+    sent = [wire(n, text="\U0001f600" * contract.TEXT_MAX) for n in range(1, 51)]
+    for message in sent:
+        store_rule.store("chat/pub/lobby", message)
+    route(context, command("join", room="lobby", name="Late", ts=T0 + 1000))
+    replies = [env.published.on("chat/in/alice1-tab")[0]]
+    while replies[-1]["cursor"] is not None and len(replies) < 20:
+        env.published.clear()
+        route(context, command("history", room="lobby", before=replies[-1]["cursor"]))
+        replies += env.published.on("chat/in/alice1-tab")
+    for reply in replies:
+        assert len(publisher.encode(reply)) <= contract.REPLY_MAX_BYTES
+    assert replies[0]["type"] == "backlog" and 0 < len(replies[0]["messages"]) < 50
+    seen = [m["id"] for reply in reversed(replies) for m in reply["messages"]]
+    assert seen == [m["id"] for m in sent]
 
 
 @pytest.mark.parametrize(
@@ -398,7 +386,7 @@ def test_history_same_millisecond_pages_lose_nothing(env, stream, context) -> No
         12,
         {"sk": "x"},
         "x" * 1000,
-        messages.encode_cursor("other", f"{T0:013d}#abc"),  # made for another room
+        messages.encode_cursor("other", f"{T0:013d}#1000000000#abc"),  # another room's
         messages.encode_cursor("lobby", "12#abc"),
         base64.urlsafe_b64encode(b"\xff\xfe|x").decode().rstrip("="),
     ],
@@ -538,3 +526,12 @@ def test_rosters_carry_when_they_were_read(env, context) -> None:
     route(context, command("join", "bob1-x", room="lobby", name="Bob", ts=T0 + 1))
     first, second = env.published.on("chat/pub/lobby")
     assert before <= first["at"] <= second["at"] <= int(time.time() * 1000)
+
+
+def test_a_roster_too_big_for_one_publish_says_how_many_more() -> None:
+    members = [{"name": f"{n:04d}" + "\u674e" * 36, "sender": f"p{n:031d}"} for n in range(3000)]
+    payload = connections.presence_payload("lobby", members, T0)
+    assert len(publisher.encode(payload)) <= contract.REPLY_MAX_BYTES
+    kept = len(payload["members"])
+    assert payload["members"] == members[:kept] and payload["more"] == 3000 - kept > 0
+    assert "more" not in connections.presence_payload("lobby", members[:10], T0)

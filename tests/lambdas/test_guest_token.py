@@ -13,7 +13,9 @@ import guest_token
 import jwt
 import pytest
 
-from .conftest import SECRET
+from chatlib import ratelimit
+
+from .conftest import RATE_LIMIT_TABLE, SECRET
 
 
 def url_event(
@@ -186,3 +188,67 @@ def test_secret_unavailable_is_a_500(mocked_aws, context, monkeypatch) -> None:
     assert response["statusCode"] == 500
     assert json.loads(response["body"])["error"]["code"] == "internal"
     assert response["headers"]["Cache-Control"] == "no-store"
+
+
+# -- the per-source rate limit --------------------------------------------------------
+
+
+def from_ip(ip: str) -> dict[str, Any]:
+    event = url_event({"name": "Alice"})
+    event["requestContext"]["http"]["sourceIp"] = ip
+    return event
+
+
+@pytest.fixture
+def limited(call, tables, monkeypatch):
+    monkeypatch.setenv("RATE_LIMIT_TABLE", RATE_LIMIT_TABLE)
+    monkeypatch.setenv("TOKEN_REQUESTS_PER_MINUTE", "3")
+    return call
+
+
+def test_a_source_gets_its_quota_then_429_with_retry_after(limited) -> None:
+    assert [limited(from_ip("203.0.113.7"))[0] for _ in range(3)] == [200, 200, 200]
+    status, headers, body = limited(from_ip("203.0.113.7"))
+    assert status == 429 and body["error"]["code"] == "rate_limited"
+    assert 1 <= int(headers["Retry-After"]) <= 60
+    assert limited(from_ip("198.51.100.1"))[0] == 200  # another source is not held back
+
+
+def test_an_ipv6_slash_64_is_one_source(limited) -> None:
+    for host in range(3):
+        assert limited(from_ip(f"2001:db8:1:2::{host + 1}"))[0] == 200
+    assert limited(from_ip("2001:db8:1:2:ffff::9"))[0] == 429
+    assert limited(from_ip("2001:db8:1:3::1"))[0] == 200
+
+
+def test_the_count_is_shared_by_every_instance(limited) -> None:
+    """The count lives in the table: a fresh instance (no memory) still refuses."""
+    for _ in range(3):
+        limited(from_ip("203.0.113.8"))
+    ratelimit.reset()
+    assert limited(from_ip("203.0.113.8"))[0] == 429
+
+
+def test_a_new_minute_starts_a_new_count(tables, monkeypatch) -> None:
+    monkeypatch.setenv("RATE_LIMIT_TABLE", RATE_LIMIT_TABLE)
+    monkeypatch.setenv("TOKEN_REQUESTS_PER_MINUTE", "1")
+    minute = 29_000_000 * 60.0
+    assert ratelimit.check("203.0.113.9", now=minute + 5).allowed
+    refused = ratelimit.check("203.0.113.9", now=minute + 50)
+    assert not refused.allowed and refused.retry_after == 10
+    assert ratelimit.check("203.0.113.9", now=minute + 61).allowed
+
+
+@pytest.mark.parametrize(
+    ("ip", "source"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8::1", "2001:db8::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("", "unknown"),
+        (None, "unknown"),
+        ("not an address", "unknown"),
+    ],
+)
+def test_sources(ip, source) -> None:
+    assert ratelimit.source_of(ip) == source

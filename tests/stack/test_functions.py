@@ -25,7 +25,14 @@ FUNCTION_ENV = {
     ),
     "TokenFunction": (
         "guest_token.handler",
-        {"TOKEN_SECRET_ARN", "GUEST_ISSUER", "GUEST_AUDIENCE", "TOKEN_LIFETIME_SECONDS"},
+        {
+            "TOKEN_SECRET_ARN",
+            "GUEST_ISSUER",
+            "GUEST_AUDIENCE",
+            "TOKEN_LIFETIME_SECONDS",
+            "RATE_LIMIT_TABLE",
+            "TOKEN_REQUESTS_PER_MINUTE",
+        },
     ),
     "ChatFunction": (
         "chat.handler",

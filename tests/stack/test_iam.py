@@ -79,19 +79,23 @@ EXPECTED_GRANTS: dict[str, set[tuple[str, str]]] = {
     | KEY_VIA_SECRETS_MANAGER,
     "TokenFunctionRole": grant(LOG_WRITE, att("TokenLogGroup"))
     | grant(["secretsmanager:GetSecretValue"], SECRET)
-    | KEY_VIA_SECRETS_MANAGER,
+    | grant(["dynamodb:UpdateItem"], att("RateLimitTable"))
+    | KEY_VIA_SECRETS_MANAGER
+    | KEY_VIA_DYNAMODB,
     "ChatFunctionRole": grant(LOG_WRITE, att("ChatLogGroup"))
-    | grant(["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:Query"], att("MessagesTable"))
+    | grant(["dynamodb:Query"], att("MessagesTable"))  # pages; the store rule writes
     | CONNECTIONS_RW
     | grant(["iot:Publish"], topic("in/*"), topic("pub/*"))
     | grant(STREAM_READ, att("ChatStream"))
-    | grant(["sqs:SendMessage"], att("StreamFailureQueue"))
+    | grant(["sqs:SendMessage"], att("StreamFailureQueue"), att("AsyncFailureQueue"))
     | KEY_VIA_DYNAMODB
     | KEY_VIA_SQS,
     "PresenceFunctionRole": grant(LOG_WRITE, att("PresenceLogGroup"))
     | CONNECTIONS_RW
     | grant(["iot:Publish"], topic("pub/*"))
-    | KEY_VIA_DYNAMODB,
+    | grant(["sqs:SendMessage"], att("AsyncFailureQueue"))
+    | KEY_VIA_DYNAMODB
+    | KEY_VIA_SQS,
 }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from tests.stack.conftest import of_type, role_statements
 
-STREAM_TYPES = {"AWS::Kinesis::Stream", "AWS::Lambda::EventSourceMapping", "AWS::SQS::Queue"}
+STREAM_TYPES = {"AWS::Kinesis::Stream", "AWS::Lambda::EventSourceMapping"}
 
 
 def test_parameters_follow_internals(template: dict[str, Any]) -> None:
@@ -110,12 +110,14 @@ def test_condition_is_enable_stream_true(template: dict[str, Any]) -> None:
 
 
 def test_stream_resources_are_conditional(template: dict[str, Any]) -> None:
-    """Stream, mapping, failure queue, stream rule and its role all carry the condition."""
+    """Stream, mapping, failure queue and its alarm, stream rule and its role all carry
+    the condition."""
     conditional = {k for k, v in template["Resources"].items() if v.get("Condition")}
     assert conditional == {
         "ChatStream",
         "ChatStreamMapping",
         "StreamFailureQueue",
+        "StreamFailureAlarm",
         "StreamRule",
         "StreamRuleRole",
     }
@@ -128,6 +130,7 @@ def test_without_stream_nothing_refers_to_a_missing_resource(template: dict[str,
     fail the deployment), and no stream-type resource is left."""
     resources = stack_without_stream(template)
     assert not {v["Type"] for v in resources.values()} & STREAM_TYPES
+    assert "StreamFailureQueue" not in resources and "AsyncFailureQueue" in resources
     known = resolvable(template, resources)
     for name, resource in resources.items():
         missing = references(resource) - known

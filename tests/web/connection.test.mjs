@@ -177,7 +177,7 @@ test("send: resolves on PUBACK, rejects when the connection drops first, refuses
   const ok = h.conn.send("one");
   h.clients[0].ackAll();
   await ok;
-  assert.deepEqual(h.clients[0].published.at(-1).payload, { type: "message", room: "lobby", name: "Alice", text: "one" });
+  assert.deepEqual(h.clients[0].published.at(-1).payload, { type: "message", room: "lobby", name: "Alice", text: "one", seq: 0 });
   const lost = h.conn.send("two");
   h.clients[0].drop();
   await assert.rejects(lost, /Connection closed/);
@@ -201,4 +201,16 @@ test("offline pauses retries until the network is back", async () => {
   h.conn.setNetwork(true);
   await h.runTimers();
   assert.equal(h.clients.length, 2);
+});
+
+test("a rate-limited token request waits as long as Retry-After says, and says why", async () => {
+  const h = harness();
+  const problems = [];
+  h.conn.addEventListener("problem", (e) => problems.push(e.detail.message));
+  h.conn.fetch = async () => ({ ok: false, status: 429, headers: new Map([["retry-after", "42"]]) });
+  h.conn.start();
+  await h.runTimers();
+  assert.match(problems.at(-1), /busy .*in 42 s/);
+  assert.equal(h.timers.filter((t) => !t.done).at(-1).ms, 42_000);
+  assert.equal(h.states.at(-1).delay, 42_000);
 });

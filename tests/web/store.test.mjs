@@ -12,6 +12,14 @@ test("orders by ts, then id, whatever the arrival order", () => {
   assert.deepEqual(store.ids(), ["a", "b", "y", "z", "c"]);
 });
 
+test("a sender's burst of one millisecond keeps its seq order, as the store's sort key does", () => {
+  const store = new MessageStore("lobby");
+  // Delivered out of order, with ids that sort the other way.
+  store.add([msg("z2", 50, { seq: 2 }), msg("y10", 50, { seq: 10 })]);
+  store.add([msg("x0", 50, { seq: 0 }), msg("w1", 50, { seq: 1 }), msg("old", 49, { seq: 99 })]);
+  assert.deepEqual(store.ids(), ["old", "x0", "w1", "z2", "y10"]);
+});
+
 test("deduplicates by id across backlog, live and history", () => {
   const store = new MessageStore("lobby");
   assert.equal(store.add([msg("a", 1), msg("b", 2)]).length, 2);
@@ -53,9 +61,19 @@ test("ignores malformed messages and other rooms", () => {
   assert.equal(store.list[0].ts, 7);
 });
 
+test("messages with a time the page cannot show are dropped, not thrown at the view", () => {
+  for (const ts of [1e300, -1, 1.5, Infinity, NaN, "soon", 10 ** 13, Number.MAX_SAFE_INTEGER + 2]) {
+    assert.equal(normalizeMessage(msg("a", ts), "lobby"), null, String(ts));
+  }
+  assert.equal(normalizeMessage(msg("a", 9_999_999_999_999), "lobby").ts, 9_999_999_999_999);
+  assert.equal(normalizeMessage(msg("a", "1700000000000"), "lobby").ts, 1_700_000_000_000);
+  const store = new MessageStore("lobby");
+  assert.equal(store.add([msg("bad", 1e300), msg("good", 5)]).length, 1);
+});
+
 test("normalizeMessage keeps only known fields", () => {
   const m = normalizeMessage({ ...msg("a", 1), sender: "s1", clientId: "s1-x", html: "<b>" }, "lobby");
-  assert.deepEqual(Object.keys(m).sort(), ["clientId", "id", "name", "room", "sender", "text", "ts"]);
+  assert.deepEqual(Object.keys(m).sort(), ["clientId", "id", "name", "room", "sender", "seq", "text", "ts"]);
 });
 
 test("evicts the oldest past the limit", () => {

@@ -3,7 +3,15 @@ import { test } from "node:test";
 
 import { charCount, isValidRoom, roomFromPath, validateName, validateText } from "../../web/js/validation.js";
 import { clientIdFor, mqttUrlWithAuth, randomSuffix, topicsFor } from "../../web/js/topics.js";
-import { commands, errorText, isNewerRoster, parsePayload, presenceMembers } from "../../web/js/protocol.js";
+import {
+  commands,
+  errorText,
+  isNewerRoster,
+  parsePayload,
+  presenceMembers,
+  presenceMore,
+  rosterTime,
+} from "../../web/js/protocol.js";
 
 test("room from the page path", () => {
   assert.deepEqual(roomFromPath("/"), { room: "lobby" });
@@ -78,13 +86,19 @@ test("payloads: only JSON objects with a type are accepted", () => {
 
 test("commands are the design's JSON", () => {
   assert.deepEqual(JSON.parse(commands.join("lobby", "Al")), { type: "join", room: "lobby", name: "Al" });
-  assert.deepEqual(JSON.parse(commands.message("lobby", "Al", "hi")), {
+  assert.deepEqual(JSON.parse(commands.message("lobby", "Al", "hi", 3)), {
     type: "message",
     room: "lobby",
     name: "Al",
     text: "hi",
+    seq: 3,
   });
   assert.deepEqual(JSON.parse(commands.history("lobby", null)), { type: "history", room: "lobby", before: null });
+});
+
+test("a roster cut to fit one message says how many more there are", () => {
+  assert.equal(presenceMore({ more: 12 }), 12);
+  for (const bad of [undefined, -3, 1.5, "7", 1e300, null]) assert.equal(presenceMore({ more: bad }), 0);
 });
 
 test("presence members are unique and sorted; errors become sentences", () => {
@@ -98,10 +112,21 @@ test("presence members are unique and sorted; errors become sentences", () => {
 });
 
 test("a roster read earlier never replaces a newer one", () => {
-  assert.equal(isNewerRoster({ at: 200 }, null), true);
-  assert.equal(isNewerRoster({ at: 200 }, 100), true);
-  assert.equal(isNewerRoster({ at: 200 }, 200), true);
-  assert.equal(isNewerRoster({ at: 100 }, 200), false);
-  assert.equal(isNewerRoster({}, 200), true); // no stamp: taken as it comes
-  assert.equal(isNewerRoster({ at: "300" }, 200), true);
+  const now = 1_000;
+  const newer = (data, shownAt) => isNewerRoster(rosterTime(data, now), shownAt);
+  assert.equal(newer({ at: 200 }, null), true);
+  assert.equal(newer({ at: 200 }, 100), true);
+  assert.equal(newer({ at: 200 }, 200), true);
+  assert.equal(newer({ at: 100 }, 200), false);
+  assert.equal(newer({}, 200), true); // no stamp: taken as it comes
+  assert.equal(newer({ at: "300" }, 200), true);
+});
+
+test("a roster from the future counts as now, so it cannot freeze the member list", () => {
+  const shown = rosterTime({ at: 1e300 }, 1_000);
+  assert.equal(shown, 1_000);
+  assert.equal(isNewerRoster(rosterTime({ at: 1_500 }, 2_000), shown), true);
+  for (const bad of [Infinity, -1, NaN, "1e300", null, true]) {
+    assert.equal(rosterTime({ at: bad }, 1_000), null, String(bad));
+  }
 });

@@ -2,8 +2,8 @@
 // connection (connection.js) to the view (view.js) through the message store.
 
 import { ChatConnection } from "./connection.js";
-import { errorText, isNewerRoster, presenceMembers } from "./protocol.js";
-import { MessageStore } from "./store.js";
+import { errorText, isNewerRoster, presenceMembers, presenceMore, rosterTime } from "./protocol.js";
+import { MessageStore, normalizeMessage } from "./store.js";
 import { NAME_MAX, TEXT_MAX, roomFromPath, validateName, validateText } from "./validation.js";
 import { el, messageNode, renderMembers, setStatus } from "./view.js";
 
@@ -52,6 +52,7 @@ const app = {
   pendingSends: [], // {text, node, timer}
   restored: [], // texts put back in the box after a failed send
   members: [],
+  membersMore: 0, // members the roster had no room for
   membersAt: null, // when the shown roster was read (ms), to drop late older ones
   stick: true, // keep the newest message in view (until the reader scrolls up)
 };
@@ -93,7 +94,7 @@ function fatal(text) {
 // ---- composer -------------------------------------------------------------------
 
 function nameCheck() {
-  return validateName(ui.name.value);
+  return validateName(ui.name.value.trim());
 }
 
 function refreshComposer() {
@@ -268,8 +269,9 @@ function onBacklog(data) {
   updateOlder();
   // After a reconnect: if the backlog does not reach back to what we had, page back
   // through history until it does, so no message of the outage goes missing.
-  if (app.gapFill && knownNewest && messages.length && !overlaps && typeof data.cursor === "string") {
-    const oldestTs = Math.min(...messages.map((m) => Number(m.ts)).filter(Number.isFinite));
+  const valid = messages.map((m) => normalizeMessage(m, app.room)).filter(Boolean);
+  if (app.gapFill && knownNewest && valid.length && !overlaps && typeof data.cursor === "string") {
+    const oldestTs = Math.min(...valid.map((m) => m.ts));
     if (oldestTs > knownNewest.ts) requestHistory("gap", data.cursor);
   }
   app.gapFill = false;
@@ -303,11 +305,13 @@ function onRoom({ detail: { data } }) {
   if (data.type === "message") {
     addMessages([data], { live: true });
   } else if (data.type === "presence") {
-    if (!isNewerRoster(data, app.membersAt)) return;
-    app.membersAt = Number.isFinite(data.at) ? data.at : app.membersAt;
+    const at = rosterTime(data, Date.now());
+    if (!isNewerRoster(at, app.membersAt)) return;
+    app.membersAt = at ?? app.membersAt;
     app.members = presenceMembers(data);
-    renderMembers(ui.membersList, app.members, app.conn.ownSenders);
-    ui.membersCount.textContent = String(app.members.length);
+    app.membersMore = presenceMore(data);
+    renderMembers(ui.membersList, app.members, app.conn.ownSenders, app.membersMore);
+    ui.membersCount.textContent = String(app.members.length + app.membersMore);
   }
 }
 
@@ -334,7 +338,7 @@ function startConnection(name) {
   conn.addEventListener("online", ({ detail }) => {
     // The join makes the server send a backlog: on a reconnect it fills the gap.
     app.gapFill = !detail.firstTime;
-    renderMembers(ui.membersList, app.members, conn.ownSenders);
+    renderMembers(ui.membersList, app.members, conn.ownSenders, app.membersMore);
     refreshComposer();
   });
   conn.addEventListener("inbox", onInbox);

@@ -9,6 +9,7 @@
 //   problem  ({message})   something the user should know (token refused, ...)
 
 import { Backoff, expiryMs, renewDelay, tokenStale } from "./backoff.js";
+import { CONTRACT } from "./contract.js";
 import { commands, parsePayload } from "./protocol.js";
 import { clientIdFor, mqttUrlWithAuth, randomSuffix, topicsFor } from "./topics.js";
 
@@ -48,6 +49,7 @@ export class ChatConnection extends EventTarget {
     this.retryTimer = null;
     this.renewTimer = null;
     this.attempt = 0;
+    this.seq = 0; // numbers our messages for the whole page, across reconnects
   }
 
   _emit(type, detail) {
@@ -117,7 +119,9 @@ export class ChatConnection extends EventTarget {
 
   /** Publishes a chat message; resolves on PUBACK, rejects if the connection drops first. */
   send(text) {
-    return this._publish(commands.message(this.room, this.name, text));
+    const seq = this.seq;
+    this.seq = (this.seq + 1) % (CONTRACT.seq.max + 1);
+    return this._publish(commands.message(this.room, this.name, text, seq));
   }
 
   /** Asks for the page of messages older than `before`; the answer comes as an inbox event. */
@@ -158,6 +162,10 @@ export class ChatConnection extends EventTarget {
     if (!resp.ok) {
       const err = new Error(`token request refused (HTTP ${resp.status})`);
       err.status = resp.status;
+      // 429: too many tokens for this address (Retry-After says when) or the token
+      // function is at its concurrency limit; either way, wait before asking again.
+      const retryAfter = Number(resp.headers?.get?.("retry-after"));
+      if (resp.status === 429) err.retryAfterMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 0;
       throw err;
     }
     const body = await resp.json();
@@ -277,7 +285,9 @@ export class ChatConnection extends EventTarget {
       return;
     }
     // Reconnect at once with the new token; the backlog fills whatever passes meanwhile.
+    // Not online from here on: the page must not offer to send on a dropped client.
     this._dropClient();
+    this._setState("reconnecting");
     this.backoff.reset();
     this._connectSoon(0);
   }
@@ -296,7 +306,10 @@ export class ChatConnection extends EventTarget {
   }
 
   _failed(err) {
-    if (err && err.status >= 400 && err.status < 500) {
+    if (err?.status === 429) {
+      const wait = err.retryAfterMs ? ` in ${Math.ceil(err.retryAfterMs / 1000)} s` : "";
+      this._emit("problem", { message: `The chat is busy (too many sign-ins); trying again${wait}.` });
+    } else if (err && err.status >= 400 && err.status < 500) {
       this._emit("problem", { message: `Could not get a chat token: ${err.message}.` });
     }
     this._dropClient();
@@ -305,7 +318,7 @@ export class ChatConnection extends EventTarget {
       this._setState("offline");
       return;
     }
-    const delay = this.backoff.next();
+    const delay = Math.max(this.backoff.next(), err?.retryAfterMs ?? 0);
     this._setState(this.everOnline ? "reconnecting" : "connecting", { delay, error: String(err?.message ?? err) });
     this._connectSoon(delay);
   }

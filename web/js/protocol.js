@@ -42,18 +42,37 @@ export function presenceMembers(data) {
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** Members a roster left out because they did not fit in one message (0 if none). */
+export function presenceMore(data) {
+  const more = data?.more;
+  return Number.isSafeInteger(more) && more > 0 ? more : 0;
+}
+
 /**
- * Whether a roster should replace the one shown. Two functions publish rosters, so an
- * older one can arrive after a newer one; each says when it was read (`at`, ms).
- * A roster without `at` is taken as it comes.
+ * When a roster was read (`at`, ms), as far as the page believes it: null when it is
+ * missing or not a time, and never later than `now`. A roster claiming to come from the
+ * future would otherwise outrank every real one and freeze the member list.
  */
-export function isNewerRoster(data, shownAt) {
-  return !Number.isFinite(data?.at) || !Number.isFinite(shownAt) || data.at >= shownAt;
+export function rosterTime(data, now) {
+  const at = data?.at;
+  if (typeof at !== "number" || !Number.isFinite(at) || at < 0) return null;
+  return Math.min(at, now);
+}
+
+/**
+ * Whether a roster read at `at` (rosterTime) should replace the one shown, read at
+ * `shownAt`. Two functions publish rosters, so an older one can arrive after a newer
+ * one. A roster without a time is taken as it comes.
+ */
+export function isNewerRoster(at, shownAt) {
+  return at === null || shownAt === null || at >= shownAt;
 }
 
 export const commands = {
   join: (room, name) => JSON.stringify({ type: "join", room, name }),
-  message: (room, name, text) => JSON.stringify({ type: "message", room, name, text }),
+  // seq: the page's own counter; the store's sort key keeps one sender's messages of the
+  // same millisecond in this order.
+  message: (room, name, text, seq) => JSON.stringify({ type: "message", room, name, text, seq }),
   history: (room, before) => JSON.stringify({ type: "history", room, before }),
   leave: (room) => JSON.stringify({ type: "leave", room }),
 };

@@ -1,18 +1,28 @@
-// The messages of one room, ordered by (ts, id) and deduplicated by id.
+// The messages of one room, ordered as the store's sort key orders them, (ts, seq, id),
+// and deduplicated by id. So live messages take the place history will give them, even
+// when the broker delivers them out of order.
 // Pure: no DOM. Backlog pages, history pages and live messages all go through add().
 
-/** A room message as the server stamps it, or null if the shape is wrong. */
+import { CONTRACT } from "./contract.js";
+
+/**
+ * A room message as the server stamps it, or null if the shape is wrong. The page does
+ * not trust numbers it is sent: ts must be a whole number of milliseconds within the
+ * store's 13-digit sort key (0 .. CONTRACT.ts.max), or the message is dropped.
+ */
 export function normalizeMessage(raw, room) {
   if (!raw || typeof raw !== "object") return null;
   const { id, ts, name, text } = raw;
   if (typeof id !== "string" || id === "") return null;
   const time = typeof ts === "string" && ts.trim() !== "" ? Number(ts) : ts;
-  if (typeof time !== "number" || !Number.isFinite(time)) return null;
+  if (!Number.isSafeInteger(time) || time < 0 || time > CONTRACT.ts.max) return null;
   if (typeof text !== "string" || typeof name !== "string") return null;
   if (room !== undefined && raw.room !== undefined && raw.room !== room) return null;
+  const seq = Number.isSafeInteger(raw.seq) && raw.seq >= 0 ? raw.seq : 0;
   return {
     id,
     ts: time,
+    seq,
     room: typeof raw.room === "string" ? raw.room : room,
     name,
     text,
@@ -23,6 +33,7 @@ export function normalizeMessage(raw, room) {
 
 export function compareMessages(a, b) {
   if (a.ts !== b.ts) return a.ts - b.ts;
+  if (a.seq !== b.seq) return a.seq - b.seq;
   if (a.id < b.id) return -1;
   return a.id > b.id ? 1 : 0;
 }
@@ -51,7 +62,7 @@ export class MessageStore {
     return this.list.length ? this.list[0] : null;
   }
 
-  /** Index where msg belongs (binary search on (ts, id)). */
+  /** Index where msg belongs (binary search on (ts, seq, id)). */
   _position(msg) {
     let lo = 0;
     let hi = this.list.length;

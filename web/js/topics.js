@@ -1,17 +1,25 @@
-// Topic names of the chat (<root>/out, <root>/pub/<room>, <root>/in/<clientId>), as
-// README.md's "The contract: topics and payloads" lists them.
+// Topic names of the chat (<root>/out, <root>/pub/<room>, <root>/in/<clientId>), from
+// the contract (contract.js, generated from lambdas/chatlib/contract.json).
 // Pure: no DOM, no network.
 
-const ROOT_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+import { CONTRACT } from "./contract.js";
+
+const ROOT_PATTERN = new RegExp(CONTRACT.topics.rootPattern);
+
+/** A topic of the contract with its placeholders ({root}, {room}, {clientId}) filled. */
+function topic(kind, values) {
+  return CONTRACT.topics[kind].replace(/\{(\w+)\}/g, (_, key) => values[key]);
+}
 
 export function topicsFor(root) {
   if (!ROOT_PATTERN.test(String(root ?? ""))) {
     throw new Error(`invalid topic root: ${JSON.stringify(root)}`);
   }
   return {
-    out: `${root}/out`,
-    room: (room) => `${root}/pub/${room}`,
-    inbox: (clientId) => `${root}/in/${clientId}`,
+    out: topic("out", { root }),
+    stream: topic("stream", { root }),
+    room: (room) => topic("room", { root, room }),
+    inbox: (clientId) => topic("inbox", { root, clientId }),
   };
 }
 

@@ -1,11 +1,19 @@
-// Input limits and checks shared by the page. Pure: no DOM, no network.
-// The same limits are enforced by the republish rule and the Lambda functions
-// (lambdas/chatlib/limits.py); the page checks them first so the user sees why.
+// Input limits and checks of the page. Pure: no DOM, no network.
+// The limits and character classes come from contract.js, generated from the contract
+// the republish rule and the functions are built from (lambdas/chatlib/contract.json);
+// the page checks them first so the user sees why. Classes are read with the u flag, so
+// they work on code points as Java and Python do.
 
-export const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-export const NAME_MAX = 40;
-export const TEXT_MAX = 2000;
+import { CONTRACT } from "./contract.js";
+
+export const ROOM_PATTERN = new RegExp(`^[${CONTRACT.room.chars}]{1,${CONTRACT.room.max}}$`);
+export const NAME_MAX = CONTRACT.name.max;
+export const TEXT_MAX = CONTRACT.text.max;
 export const DEFAULT_ROOM = "lobby";
+const NAME_NOT_BLANK = new RegExp(`[^${CONTRACT.name.blank}]`, "u");
+const NAME_FORBIDDEN = new RegExp(`[${CONTRACT.name.forbidden}]`, "u");
+const TEXT_FORBIDDEN = new RegExp(`[${CONTRACT.text.forbidden}]`, "u");
+const TEXT_NOT_BLANK = new RegExp(`[^${CONTRACT.text.blank}]`, "u");
 
 /** Length in Unicode code points, the way the server's Python counts. */
 export function charCount(value) {
@@ -43,21 +51,29 @@ export function roomFromPath(pathname) {
 }
 
 /** Result of a check: {ok, length, max, message}. */
-function check(label, value, max) {
-  const length = charCount(value);
-  if (String(value ?? "").trim() === "") {
-    return { ok: false, length, max, message: `${label} is empty.` };
-  }
-  if (length > max) {
-    return { ok: false, length, max, message: `${label} is ${length - max} characters too long (max ${max}).` };
-  }
-  return { ok: true, length, max, message: "" };
+function check(label, value, max, { empty, forbidden, forbiddenWhat }) {
+  const text = typeof value === "string" ? value : "";
+  const length = charCount(text);
+  const result = (message) => ({ ok: message === "", length, max, message });
+  if (empty(text)) return result(`${label} is empty.`);
+  if (length > max) return result(`${label} is ${length - max} characters too long (max ${max}).`);
+  if (forbidden.test(text)) return result(`${label} contains ${forbiddenWhat}.`);
+  return result("");
 }
 
+/** A name exactly as it will be sent (the page trims what was typed before checking). */
 export function validateName(name) {
-  return check("Name", String(name ?? "").trim(), NAME_MAX);
+  return check("Name", name, NAME_MAX, {
+    empty: (text) => !NAME_NOT_BLANK.test(text),
+    forbidden: NAME_FORBIDDEN,
+    forbiddenWhat: "control characters",
+  });
 }
 
 export function validateText(text) {
-  return check("Message", text, TEXT_MAX);
+  return check("Message", text, TEXT_MAX, {
+    empty: (value) => !TEXT_NOT_BLANK.test(value),
+    forbidden: TEXT_FORBIDDEN,
+    forbiddenWhat: "invalid characters",
+  });
 }

@@ -85,7 +85,7 @@ export function setStatus(statusEl, textEl, state, detail) {
   textEl.textContent = text;
 }
 
-export function renderMembers(listEl, members, ownSenders) {
+export function renderMembers(listEl, members, ownSenders, more = 0) {
   listEl.replaceChildren();
   for (const m of members) {
     const li = el("li", "member");
@@ -95,4 +95,5 @@ export function renderMembers(listEl, members, ownSenders) {
     if (ownSenders.has(m.sender)) li.append(el("span", "you", "(you)"));
     listEl.append(li);
   }
+  if (more > 0) listEl.append(el("li", "member more", `and ${more} more`));
 }

@@ -4,45 +4,26 @@ from __future__ import annotations
 
 import pytest
 
-from chatlib import limits
 from chatlib.validation import (
     ValidationError,
     parse_command,
     reply_client_id,
     validate_name,
-    validate_room,
-    validate_text,
 )
 
 STAMPS = {"clientId": "abc-1", "sender": "abc", "ts": 1_700_000_000_000}
 
 
-@pytest.mark.parametrize("room", ["lobby", "a", "A-b_9", "x" * 64])
-def test_good_rooms(room) -> None:
-    assert validate_room(room) == room
+def msg_payload() -> dict:
+    return {"type": "message", "room": "r", "name": "n", "text": "t", "id": "u-1", **STAMPS}
 
 
-@pytest.mark.parametrize("room", ["", "x" * 65, "a b", "a/b", "a+", "#", "lobby\n", "caf\u00e9", 5])
-def test_bad_rooms(room) -> None:
-    with pytest.raises(ValidationError):
-        validate_room(room)
-
-
-def test_names() -> None:
+def test_the_token_function_trims_names() -> None:
+    """What is valid is tests/contract/cases.json's business; trimming is the token
+    function's own courtesy."""
     assert validate_name("  Al ice ", trim=True) == "Al ice"
-    assert validate_name("Zo\u00eb \U0001f600") == "Zo\u00eb \U0001f600"
-    assert validate_name("n" * limits.NAME_MAX) == "n" * limits.NAME_MAX
-    for bad in ["", "   ", "n" * (limits.NAME_MAX + 1), "a\tb", "a\x7fb", "a\u2029b", None, 3]:
-        with pytest.raises(ValidationError):
-            validate_name(bad)
-
-
-def test_texts() -> None:
-    assert validate_text("line one\nline two") == "line one\nline two"
-    assert validate_text("t" * limits.TEXT_MAX)
-    for bad in ["", "t" * (limits.TEXT_MAX + 1), None, {"a": 1}, "\ud800"]:
-        with pytest.raises(ValidationError):
-            validate_text(bad)
+    with pytest.raises(ValidationError):
+        validate_name(" \u3000 ", trim=True)
 
 
 @pytest.mark.parametrize(
@@ -71,7 +52,8 @@ def test_parse_commands() -> None:
     msg = parse_command(
         {"type": "message", "room": "r", "name": "n", "text": "t", "id": "u-1", **STAMPS}
     )
-    assert msg.id == "u-1" and msg.text == "t"
+    assert msg.id == "u-1" and msg.text == "t" and msg.seq == 0
+    assert parse_command({**msg_payload(), "seq": 12}).seq == 12
     assert parse_command({"type": "history", "room": "r", **STAMPS}).before is None
     # A float timestamp with no fraction is accepted (some JSON encoders write 1.7e12).
     assert parse_command({"type": "leave", "room": "r", **STAMPS, "ts": 1.7e12}).ts == 1.7e12
