@@ -249,7 +249,7 @@ def assert_rooms_are_stored(emulator: EmulatorProcess) -> None:
     """A message reaching a room (through the data plane) is stored by the store rule."""
     room = unique_room()
     message = {"type": "message", "room": room, "name": "Bot", "text": "stored"}
-    message |= {"id": "m-1", "ts": int(time.time() * 1000)}
+    message |= {"id": "m-1", "ts": int(time.time() * 1000), "seq": 0}
     emulator.data_plane().publish(topic=f"chat/pub/{room}", qos=1, payload=json.dumps(message))
     assert [m["text"] for m in wait_stored(emulator, room, 1)] == ["stored"]
 
