@@ -16,6 +16,7 @@ from aiohttp import web
 
 from emulator.aws import AwsServices
 from emulator.http import create_app
+from emulator.http.cors import CorsConfig
 from emulator.iot import IotBroker
 from emulator.iot import MessageContext as BrokerContext
 from emulator.kinesis import EventSourceMappings, mappings_from_template
@@ -169,6 +170,7 @@ class Emulator:
             web_root=s.web_root,
             authorizer_name=str(authorizer.properties["AuthorizerName"]),
             topic_root=self.topic_root,
+            token_cors=CorsConfig.from_properties(token_url.properties.get("Cors")),
         )
         # access_log off: the /mqtt URL carries the guest token in its query string.
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)

@@ -7,7 +7,11 @@ the authorizer derives from the token (the client connects as
 
 Errors are ``{"error": {"code", "message"}}``: 405 ``method_not_allowed``, 413
 ``payload_too_large`` (body over 4 KB), 400 ``bad_json`` / ``invalid_name``, 500
-``internal``. ``OPTIONS`` answers the CORS preflight with 204.
+``internal``.
+
+CORS is not this function's business: the function URL's own ``Cors`` configuration
+(stack/auth.py) answers the browser's preflight and adds the CORS headers to every
+response, before and after the function runs.
 """
 
 from __future__ import annotations
@@ -18,19 +22,12 @@ import json
 from typing import Any
 
 from chatlib import tokens
-from chatlib.log import bind_context, logger
+from chatlib.log import logger
 from chatlib.validation import ValidationError, validate_name
 
 MAX_BODY_BYTES = 4096
 TOO_LARGE = f"body must be at most {MAX_BODY_BYTES} bytes"
 NOT_AN_OBJECT = 'body must be a JSON object like {"name": "Alice"}'
-
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Content-Type",
-    "Access-Control-Max-Age": "600",
-}
 
 
 class HttpError(Exception):
@@ -42,19 +39,19 @@ class HttpError(Exception):
 
 
 def _response(
-    status: int, body: dict[str, Any] | None = None, extra: dict[str, str] | None = None
+    status: int, body: dict[str, Any], extra: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    headers = {**CORS_HEADERS, "Cache-Control": "no-store"}
-    if extra:
-        headers.update(extra)
-    response: dict[str, Any] = {"statusCode": status, "headers": headers}
-    if body is not None:
-        headers["Content-Type"] = "application/json; charset=utf-8"
-        response["body"] = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    else:
-        response["body"] = ""
-    response["isBase64Encoded"] = False
-    return response
+    headers = {
+        "Cache-Control": "no-store",
+        "Content-Type": "application/json; charset=utf-8",
+        **(extra or {}),
+    }
+    return {
+        "statusCode": status,
+        "headers": headers,
+        "body": json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
 
 
 def _error(exc: HttpError, extra: dict[str, str] | None = None) -> dict[str, Any]:
@@ -106,11 +103,8 @@ def parse_name(raw: bytes) -> str:
 
 
 def issue(event: dict[str, Any]) -> dict[str, Any]:
-    method = _method(event)
-    if method == "OPTIONS":
-        return _response(204)
-    if method != "POST":
-        return _error(HttpError(405, "method_not_allowed", "use POST"), {"Allow": "POST, OPTIONS"})
+    if _method(event) != "POST":
+        return _error(HttpError(405, "method_not_allowed", "use POST"), {"Allow": "POST"})
     try:
         name = parse_name(read_body(event))
     except HttpError as exc:
@@ -128,8 +122,8 @@ def issue(event: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    bind_context(context)
     try:
         return issue(event if isinstance(event, dict) else {})
     except Exception:

@@ -39,7 +39,11 @@ def add_auth(t: Template) -> None:
             "TokenFunctionUrl",
             TargetFunctionArn=GetAtt("TokenFunction", "Arn"),
             AuthType="NONE",
-            Cors=lam.Cors(AllowOrigins=["*"], AllowMethods=["POST"], AllowHeaders=["content-type"]),
+            # Lambda answers the browser's preflight and adds the CORS headers itself,
+            # so the token function has no CORS code (emulator/http/cors.py does the same).
+            Cors=lam.Cors(
+                AllowOrigins=["*"], AllowMethods=["POST"], AllowHeaders=["content-type"], MaxAge=600
+            ),
         )
     )
     # A public URL needs both: InvokeFunctionUrl, and (since AWS's 2025 change)
