@@ -21,6 +21,7 @@ from emulator.iot import IotBroker
 from emulator.iot import MessageContext as BrokerContext
 from emulator.kinesis import EventSourceMappings, mappings_from_template
 from emulator.lambda_runtime import LambdaRuntime, functions_from_template
+from emulator.lambda_runtime.layers import check_layers
 from emulator.rules import BotoClients, CallbackTarget, MessageContext, Rule, RulesEngine
 from emulator.template import Resource, Template, TemplateError, load_template
 
@@ -106,6 +107,13 @@ class Emulator:
         log.info(
             "template %s, stack %r:\n%s", s.template_path, s.stack_name, self.template.report()
         )
+        for layer in check_layers(self.template, ROOT):
+            users = ", ".join(layer.functions)
+            line = f"layer {layer.layer} ({users}): provided by {layer.provided_by}"
+            if layer.problem:
+                log.warning("%s; %s", line, layer.problem)
+            else:
+                log.info("%s", line)
 
         log.info("starting moto (DynamoDB, Kinesis, Secrets Manager, SQS, Logs)")
         self.aws = await asyncio.to_thread(

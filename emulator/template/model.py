@@ -33,6 +33,7 @@ EMULATED_TYPES: dict[str, str] = {
     "AWS::Lambda::Function": "worker processes",
     "AWS::Lambda::EventSourceMapping": "Kinesis poller",
     "AWS::Lambda::Url": "HTTP endpoint",
+    "AWS::Lambda::LayerVersion": "packages from the virtualenv",
     "AWS::Lambda::Permission": "accepted, not enforced",
     "AWS::IAM::Role": "accepted, not enforced",
     "AWS::IoT::TopicRule": "rules engine",

@@ -63,8 +63,9 @@ def references(node: Any) -> set[str]:
 
 
 def stack_without_stream(template: dict[str, Any]) -> dict[str, Any]:
-    """Resources as CloudFormation would create them with EnableStream=false."""
-    conditions = {"StreamEnabled": False}
+    """Resources as CloudFormation would create them with EnableStream=false (and no
+    JwksUrl, so no JwksLayer either)."""
+    conditions = {"StreamEnabled": False, "JwksConfigured": False}
     return {
         k: resolve(copy.deepcopy(v), conditions)
         for k, v in template["Resources"].items()
@@ -80,8 +81,11 @@ def test_condition_is_enable_stream_true(template: dict[str, Any]) -> None:
 
 
 def test_stream_resources_are_conditional(template: dict[str, Any]) -> None:
-    """Stream, mapping, failure queue, stream rule and its role all carry the condition."""
-    conditional = {k for k, v in template["Resources"].items() if v.get("Condition")}
+    """Stream, mapping, failure queue, stream rule and its role all carry the condition
+    (the only other conditional resource is JwksLayer, tests/stack/test_layers.py)."""
+    conditional = {
+        k for k, v in template["Resources"].items() if v.get("Condition") and k != "JwksLayer"
+    }
     assert conditional == {
         "ChatStream",
         "ChatStreamMapping",
@@ -112,7 +116,9 @@ def test_without_stream_nothing_refers_to_a_missing_resource(template: dict[str,
     for name, resource in resources.items():
         missing = references(resource) - known
         assert not missing, f"{name} refers to {missing} without the stream"
-    outputs = resolve(copy.deepcopy(template["Outputs"]), {"StreamEnabled": False})
+    outputs = resolve(
+        copy.deepcopy(template["Outputs"]), {"StreamEnabled": False, "JwksConfigured": False}
+    )
     assert not references(outputs) - known
 
 
