@@ -91,6 +91,13 @@ class Emulator:
         return f"http://{self.settings.host}:{self.settings.port}"
 
     @property
+    def function_env(self) -> dict[str, str]:
+        """What the functions' workers get besides the template's environment: moto's
+        endpoints and credentials, and this emulator as the IoT data plane."""
+        assert self.aws is not None, "start() first"
+        return {**self.aws.env(), "AWS_ENDPOINT_URL_IOT_DATA_PLANE": self.base_url}
+
+    @property
     def topic_root(self) -> str:
         return str(self.template.parameters.get("TopicRoot", "chat"))
 
@@ -125,8 +132,9 @@ class Emulator:
         for type_, names in provisioned.created.items():
             log.info("created %s: %s", type_, ", ".join(names))
 
-        env = {**self.aws.env(), "AWS_ENDPOINT_URL_IOT_DATA_PLANE": self.base_url}
-        self.runtime = LambdaRuntime(functions_from_template(self.template, ROOT), extra_env=env)
+        self.runtime = LambdaRuntime(
+            functions_from_template(self.template, ROOT), extra_env=self.function_env
+        )
         warming = asyncio.create_task(self.runtime.prewarm())
 
         authorizer = _single(self.template, "AWS::IoT::Authorizer")

@@ -1,5 +1,5 @@
-"""A function URL's CORS configuration (``AWS::Lambda::Url`` ``Cors``), applied the way
-Lambda applies it: in front of the function, which never sees a preflight.
+"""A function URL's CORS configuration (``AWS::Lambda::Url`` ``Cors``), applied in front
+of the function, as Lambda applies it.
 
 AWS Lambda Developer Guide, "Creating and managing Lambda function URLs", section
 "Cross-origin resource sharing (CORS)"
@@ -9,8 +9,9 @@ through the URL, and where the function's own headers conflict the configured on
 Lambda API Reference, "Cors" (https://docs.aws.amazon.com/lambda/latest/dg/API_Cors.html):
 the fields, ``*`` for any origin or method, ``MaxAge`` 0 (no caching) by default.
 
-Not documented by AWS, chosen here: a preflight (OPTIONS with ``Origin`` and
-``Access-Control-Request-Method``) is answered 204 with no body; an origin the
+Not in AWS's documentation, chosen here as function URLs are seen to behave: a
+preflight (OPTIONS with ``Origin`` and ``Access-Control-Request-Method``) is answered
+from the configuration without invoking the function, 204 with no body; an origin the
 configuration does not allow gets no CORS headers at all, which a browser reads as a
 refusal; an OPTIONS request that is not a preflight goes to the function.
 """
