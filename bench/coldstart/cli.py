@@ -25,6 +25,27 @@ from emulator.template import load_template
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results"
 JWKS_URL = "https://idp.example/.well-known/jwks.json"
+# What each library adds to a handler's import, once boto3 (and Powertools' package,
+# which every Powertools import runs first) is there.
+COMPONENTS = [
+    imports.Component(
+        "Powertools (package, Logger)", "PresenceFunction", "boto3", "aws_lambda_powertools"
+    ),
+    imports.Component(
+        "Powertools parameters",
+        "TokenFunction",
+        "boto3, aws_lambda_powertools",
+        "aws_lambda_powertools.utilities.parameters",
+    ),
+    imports.Component(
+        "Powertools batch",
+        "ChatFunction",
+        "boto3, aws_lambda_powertools",
+        "aws_lambda_powertools.utilities.batch",
+    ),
+    imports.Component("PyJWT", "TokenFunction", "boto3", "jwt"),
+    imports.Component("PyJWT with cryptography", "AuthorizerFunction + JwksLayer", "boto3", "jwt"),
+]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -78,6 +99,16 @@ def tables(result: dict[str, Any]) -> str:
     for mode, found in result["imports"].items():
         base = found[imports.BOTO3]
         lines += [import_row(name, mode, t, base) for name, t in found.items()]
+    if result.get("components"):
+        lines += [
+            "",
+            "| what it adds to an import | layout | M instructions | CPU ms |",
+            "|---|---|---|---|",
+        ]
+        for layout, found in result["components"].items():
+            for label, t in found.items():
+                counted = "-" if t["instructions"] is None else f"{t['instructions'] / 1e6:.0f}"
+                lines.append(f"| {label} | {layout} | {counted} | {t['cpu_ms']:.0f} |")
     if result.get("invocations"):
         lines += [
             "",
@@ -115,6 +146,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         layout: imports.measure(args.python, found, runtime, args.runs, args.instructions)
         for layout, found in layouts.items()
     }
+    components = {
+        layout: imports.measure_components(
+            args.python, COMPONENTS, layouts[layout], runtime, args.runs, args.instructions
+        )
+        for layout in ("deployed", "compiled")
+    }
     invocations = {}
     if not args.no_invoke:
         print("==> first and second invocation against the emulator", file=sys.stderr)
@@ -128,6 +165,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "imports": {
             mode: {name: dataclasses.asdict(t) for name, t in found.items()}
             for mode, found in timings.items()
+        },
+        "components": {
+            layout: {label: dataclasses.asdict(t) for label, t in found.items()}
+            for layout, found in components.items()
         },
         "invocations": {k: dataclasses.asdict(v) for k, v in invocations.items()},
     }

@@ -38,6 +38,7 @@ BOTO3 = "import boto3"
 MEASURE = """
 import json, sys, time
 sys.path[:0] = {paths!r}
+{before}
 cpu, wall = time.process_time(), time.perf_counter()
 import {module}
 print(json.dumps([time.process_time() - cpu, time.perf_counter() - wall]))
@@ -64,8 +65,19 @@ def _environment() -> dict[str, str]:
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONHASHSEED": "0", **ENVIRONMENT}
 
 
-def _sample(python: str, paths: list[Path], module: str) -> tuple[float, float]:
-    code = MEASURE.format(paths=[str(p) for p in paths], module=module)
+@dataclass(frozen=True)
+class Component:
+    """What one library adds: ``import module`` once ``before`` is imported, in the
+    layout of one variant (its zip, layers and runtime)."""
+
+    label: str
+    variant: str
+    before: str
+    module: str
+
+
+def _sample(python: str, paths: list[Path], module: str, before: str = "") -> tuple[float, float]:
+    code = MEASURE.format(paths=[str(p) for p in paths], module=module, before=before)
     done = subprocess.run(  # noqa: S603
         [python, "-B", "-I", "-S", "-c", code],
         capture_output=True,
@@ -90,10 +102,38 @@ def _instructions(python: str, paths: list[Path], statement: str) -> int:
     return int(found.group(1))
 
 
-def instructions(python: str, paths: list[Path], module: str) -> int:
-    """Machine instructions of ``import module``, start-up subtracted."""
-    start = _instructions(python, paths, "pass")
-    return _instructions(python, paths, f"import {module}") - start
+def instructions(python: str, paths: list[Path], module: str, before: str = "") -> int:
+    """Machine instructions of ``import module``, start-up (and ``before``) subtracted."""
+    start = _instructions(python, paths, before or "pass")
+    return _instructions(python, paths, f"{before}; import {module}".lstrip("; ")) - start
+
+
+def measure_components(
+    python: str,
+    components: list[Component],
+    variants: list[Variant],
+    runtime: Path,
+    runs: int,
+    count: bool = False,
+) -> dict[str, ImportTime]:
+    """Median marginal import times of each component, by label (variants absent from
+    ``variants`` are skipped)."""
+    by_name = {v.name: v for v in variants}
+    found: dict[str, ImportTime] = {}
+    for c in components:
+        v = by_name.get(c.variant)
+        if v is None:
+            continue
+        paths = [v.task, *v.layers, runtime]
+        before = f"import {c.before}"
+        values = [_sample(python, paths, c.module, before) for _ in range(runs)]
+        found[c.label] = ImportTime(
+            cpu_ms=statistics.median(x[0] for x in values),
+            wall_ms=statistics.median(x[1] for x in values),
+            samples=runs,
+            instructions=instructions(python, paths, c.module, before) if count else None,
+        )
+    return found
 
 
 def compiled_copy(folder: Path, dest: Path, python: str) -> Path:

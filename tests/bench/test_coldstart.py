@@ -47,6 +47,16 @@ def test_imports_are_timed_in_fresh_interpreters_on_the_given_path(tmp_path: Pat
     assert layers_only.layers[0] != compiled.layers[0]
 
 
+def test_a_component_is_timed_once_its_prerequisites_are_imported(tmp_path: Path) -> None:
+    (tmp_path / "boto3.py").write_text("import json\n")
+    (tmp_path / "lib.py").write_text("import boto3\nX = 1\n")
+    variant = sites.Variant("Fn", "lib", tmp_path, ())
+    wanted = imports.Component("lib", "Fn", "boto3", "lib")
+    missing = imports.Component("other", "Absent", "boto3", "lib")
+    found = imports.measure_components("python3", [wanted, missing], [variant], tmp_path, 1)
+    assert set(found) == {"lib"} and found["lib"].samples == 1
+
+
 def test_a_failing_import_is_reported(tmp_path: Path) -> None:
     (tmp_path / "boto3.py").write_text("")
     variant = sites.Variant("Fn", "missing_module", tmp_path, ())
