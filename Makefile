@@ -90,6 +90,10 @@ destroy: $(RUNDEPS) ## empty the stack's buckets and delete the stack
 bench: setup template ## load benchmark: emulator vs bare amqtt vs mosquitto
 	$(PY) -m bench $(BENCH_ARGS)
 
+.PHONY: bench-cold
+bench-cold: setup template ## cold starts: zip sizes, import times vs boto3, first invocations; COLD_ARGS=--help
+	$(PY) -m bench.coldstart $(COLD_ARGS)
+
 .PHONY: cost
 cost: $(DEVDEPS) ## monthly cost for your numbers vs API Gateway and AppSync Events; COST_ARGS=--help for options
 	$(PY) -m cost $(COST_ARGS)

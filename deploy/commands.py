@@ -12,7 +12,7 @@ from typing import Any
 from deploy import report, site
 from deploy.artifacts import artifacts_bucket_name, ensure_bucket, upload_file, upload_template
 from deploy.errors import DeployError
-from deploy.package import Package, PackageOptions, package_function
+from deploy.package import Package, PackageOptions, package_function, package_layer
 from deploy.preflight import AwsContext
 from deploy.stack import (
     Timing,
@@ -50,18 +50,22 @@ class DeployOptions:
 def package_and_upload(
     ctx: AwsContext, template: Template, opts: DeployOptions
 ) -> tuple[str, dict[str, str]]:
-    """Build every function zip and upload it; returns the bucket and the code parameters."""
-    functions = template.functions(opts.root)
+    """Build every function and layer zip and upload it; returns the bucket and the code
+    parameters."""
     packages: list[tuple[str, Package]] = []
-    for spec in functions:
+    for spec in template.functions(opts.root):
         packages.append((spec.code_key_parameter, package_function(spec, opts.package)))
+    for layer in template.layers(opts.root):
+        packages.append((layer.code_key_parameter, package_layer(layer, opts.package)))
     keys = [p for p, _ in packages]
     if len(set(keys)) != len(keys):
-        raise DeployError(f"several functions take their code key from one parameter: {keys}")
+        raise DeployError(
+            f"several functions or layers take their code key from one parameter: {keys}"
+        )
     s3 = ctx.client("s3")
     bucket = artifacts_bucket_name(opts.stack, ctx.account, ctx.region)
     ensure_bucket(s3, bucket, ctx.region)
-    report.step(f"uploading function code to s3://{bucket}")
+    report.step(f"uploading function and layer code to s3://{bucket}")
     for _, pkg in packages:
         upload_file(s3, bucket, pkg.key, pkg.path)
     params = {artifacts_bucket_parameter(template): bucket}

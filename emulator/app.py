@@ -31,12 +31,14 @@ from emulator.aws.iam import (
 from emulator.aws.iam import report as iam_report
 from emulator.aws.provision import uses_aws_managed_policies
 from emulator.http import create_app, function_url
+from emulator.http.cors import CorsConfig
 from emulator.iot import IotBroker
 from emulator.iot import MessageContext as BrokerContext
 from emulator.iot.policy import IotArns
 from emulator.kinesis import EventSourceMappings, mappings_from_template
 from emulator.lambda_runtime import FunctionConfig, LambdaRuntime, functions_from_template
 from emulator.lambda_runtime.event_invoke import EventInvoker, event_invoke_configs
+from emulator.lambda_runtime.layers import check_layers
 from emulator.lambda_runtime.throttle import Throttle, Throttled, reserved_concurrency
 from emulator.rules import (
     ActionTarget,
@@ -153,6 +155,13 @@ class Emulator:
         return f"http://{self.settings.host}:{self.settings.port}"
 
     @property
+    def function_env(self) -> dict[str, str]:
+        """What the functions' workers get besides the template's environment: moto's
+        endpoints and credentials, and this emulator as the IoT data plane."""
+        assert self.aws is not None, "start() first"
+        return {**self.aws.env(), "AWS_ENDPOINT_URL_IOT_DATA_PLANE": self.base_url}
+
+    @property
     def topic_root(self) -> str:
         return str(self.template.parameters.get("TopicRoot", "chat"))
 
@@ -177,6 +186,13 @@ class Emulator:
         log.info(
             "template %s, stack %r:\n%s", s.template_path, s.stack_name, self.template.report(how)
         )
+        for layer in check_layers(self.template, ROOT):
+            users = ", ".join(layer.functions)
+            line = f"layer {layer.layer} ({users}): provided by {layer.provided_by}"
+            if layer.problem:
+                log.warning("%s; %s", line, layer.problem)
+            else:
+                log.info("%s", line)
 
         log.info("starting moto (DynamoDB, Kinesis, Secrets Manager, SQS, Logs, STS, IAM)")
         self.aws = await asyncio.to_thread(
@@ -206,9 +222,8 @@ class Emulator:
         roles = len(list(self.template.resources(type="AWS::IAM::Role")))
         log.info("%s", iam_report(iam is not None, roles))
 
-        env = {**self.aws.env(), "AWS_ENDPOINT_URL_IOT_DATA_PLANE": self.base_url}
         self.runtime = LambdaRuntime(
-            functions, extra_env=env, credentials=self._function_credentials()
+            functions, extra_env=self.function_env, credentials=self._function_credentials()
         )
         warming = asyncio.create_task(self.runtime.prewarm())
 
@@ -298,6 +313,7 @@ class Emulator:
             web_root=s.web_root,
             authorizer_name=str(authorizer.properties["AuthorizerName"]),
             topic_root=self.topic_root,
+            token_cors=CorsConfig.from_properties(token_url.properties.get("Cors")),
         )
         if iam is not None:
             app.middlewares.append(data_plane_iam(iam, arns))

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from chatlib import config, tokens
-from chatlib.log import bind_context, logger
+from chatlib.log import logger
 from chatlib.policy import ArnScope, policy_documents
 
 MIN_SESSION_SECONDS = 300
@@ -105,11 +105,15 @@ def authorize(event: Any, context: Any, now: float | None = None) -> dict[str, A
     }
 
 
+@logger.inject_lambda_context
+def _logged(event: Any, context: Any) -> dict[str, Any]:
+    return authorize(event, context)
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    bind_context(context)
     try:
-        return authorize(event, context)
+        return _logged(event, context)
     except Exception:
-        # A missing secret, an unreachable JWKS, a bad ARN: deny, never fail open.
+        # A missing secret, an unreachable JWKS, a bad ARN or context: deny, never fail open.
         logger.exception("authorizer error; denying")
         return dict(DENY)

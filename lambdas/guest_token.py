@@ -8,8 +8,11 @@ the authorizer derives from the token (the client connects as
 Errors are ``{"error": {"code", "message"}}``: 405 ``method_not_allowed``, 413
 ``payload_too_large`` (body over 4 KB), 400 ``bad_json`` / ``invalid_name``, 429
 ``rate_limited`` (with ``Retry-After``: too many tokens for this source address this
-minute, chatlib.ratelimit), 500 ``internal``. ``OPTIONS`` answers the CORS preflight
-with 204.
+minute, chatlib.ratelimit), 500 ``internal``.
+
+CORS is not this function's business: the function URL's own ``Cors`` configuration
+(stack/auth.py) answers the browser's preflight and adds the CORS headers to every
+response, before and after the function runs.
 """
 
 from __future__ import annotations
@@ -20,19 +23,12 @@ import json
 from typing import Any
 
 from chatlib import ratelimit, tokens
-from chatlib.log import bind_context, logger
+from chatlib.log import logger
 from chatlib.validation import ValidationError, validate_name
 
 MAX_BODY_BYTES = 4096
 TOO_LARGE = f"body must be at most {MAX_BODY_BYTES} bytes"
 NOT_AN_OBJECT = 'body must be a JSON object like {"name": "Alice"}'
-
-CORS_HEADERS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Methods": "POST, OPTIONS",
-    "Access-Control-Allow-Headers": "Content-Type",
-    "Access-Control-Max-Age": "600",
-}
 
 
 class HttpError(Exception):
@@ -44,19 +40,19 @@ class HttpError(Exception):
 
 
 def _response(
-    status: int, body: dict[str, Any] | None = None, extra: dict[str, str] | None = None
+    status: int, body: dict[str, Any], extra: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    headers = {**CORS_HEADERS, "Cache-Control": "no-store"}
-    if extra:
-        headers.update(extra)
-    response: dict[str, Any] = {"statusCode": status, "headers": headers}
-    if body is not None:
-        headers["Content-Type"] = "application/json; charset=utf-8"
-        response["body"] = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    else:
-        response["body"] = ""
-    response["isBase64Encoded"] = False
-    return response
+    headers = {
+        "Cache-Control": "no-store",
+        "Content-Type": "application/json; charset=utf-8",
+        **(extra or {}),
+    }
+    return {
+        "statusCode": status,
+        "headers": headers,
+        "body": json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
 
 
 def _error(exc: HttpError, extra: dict[str, str] | None = None) -> dict[str, Any]:
@@ -108,11 +104,8 @@ def parse_name(raw: bytes) -> str:
 
 
 def issue(event: dict[str, Any]) -> dict[str, Any]:
-    method = _method(event)
-    if method == "OPTIONS":
-        return _response(204)
-    if method != "POST":
-        return _error(HttpError(405, "method_not_allowed", "use POST"), {"Allow": "POST, OPTIONS"})
+    if _method(event) != "POST":
+        return _error(HttpError(405, "method_not_allowed", "use POST"), {"Allow": "POST"})
     source = ((event.get("requestContext") or {}).get("http") or {}).get("sourceIp")
     decision = ratelimit.check(source)
     if not decision.allowed:
@@ -136,8 +129,8 @@ def issue(event: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    bind_context(context)
     try:
         return issue(event if isinstance(event, dict) else {})
     except Exception:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from chatlib import commands, connections
-from chatlib.log import bind_context, logger
+from chatlib.log import logger
 from chatlib.validation import reply_client_id
 
 
@@ -71,6 +71,6 @@ def handle_event(event: Any) -> str:
     return "disconnected"
 
 
+@logger.inject_lambda_context
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    bind_context(context)
     return {"outcome": handle_event(event)}

@@ -43,12 +43,15 @@ def add_auth(t: Template) -> None:
             TargetFunctionArn=GetAtt("TokenFunction", "Arn"),
             AuthType="NONE",
             # Browsers may read tokens from the chat's own site only, so another site cannot
-            # have its visitors mint tokens; other callers meet the rate limits.
+            # have its visitors mint tokens; other callers meet the rate limits. Lambda
+            # answers the preflight and adds the CORS headers itself, so the token function
+            # has no CORS code (emulator/http/cors.py does the same).
             Cors=lam.Cors(
                 AllowOrigins=[Sub("https://${SiteDistribution.DomainName}")],
                 AllowMethods=["POST"],
                 AllowHeaders=["content-type"],
                 ExposeHeaders=["retry-after"],  # a rate-limited page knows when to ask again
+                MaxAge=600,
             ),
             Metadata=skipped(PUBLIC_TOKEN_URL),
         )

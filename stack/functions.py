@@ -21,6 +21,7 @@ from iot_rules.spec import LambdaAction
 from stack.encryption import key_arn
 from stack.findings import FAILURE_DESTINATION, NOT_IN_VPC, skipped
 from stack.iam import Statement, role, statement, topic_arn
+from stack.layers import add_layers, jwks_layer_when_configured, powertools_layer
 from stack.logs import log_group
 from stack.parameters import STREAM_ENABLED
 
@@ -34,9 +35,8 @@ ASYNC_MAX_EVENT_AGE_SECONDS = 3600  # a join or lifecycle event older than this 
 
 RUNTIME = "python3.12"
 ARCHITECTURE = "arm64"
-# Where a function's code and dependencies come from: `make deploy` packages from it,
-# the emulator imports the handler from it.
-BUILD_METADATA = {"Build": {"Source": "lambdas", "Requirements": "lambdas/requirements.txt"}}
+SOURCE = "lambdas"
+PYJWT = "lambdas/requirements/pyjwt.txt"
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,20 @@ class Function:
     environment: Mapping[str, Any]
     # Least privilege besides writing its own log group: statements, or Fn::If of one.
     statements: tuple[Statement | If, ...]
+    # What its zip carries besides the modules its handler imports (boto3 comes with
+    # the runtime, Powertools with its layer): a requirements file, or nothing.
+    requirements: str | None = None
+    # Powertools for every function; the authorizer adds JwksLayer when JwksUrl is set.
+    layers: tuple[Ref | If, ...] = (powertools_layer(),)
+
+    @property
+    def build_metadata(self) -> dict[str, dict[str, str]]:
+        """Where its code and dependencies come from: `make deploy` packages from it,
+        the emulator imports the handler from it."""
+        build = {"Source": SOURCE}
+        if self.requirements:
+            build["Requirements"] = self.requirements
+        return {"Build": build}
 
     @property
     def logical_id(self) -> str:
@@ -139,6 +153,8 @@ FUNCTIONS: tuple[Function, ...] = (
             "JWT_AUDIENCE": Ref("JwtAudience"),
         },
         statements=(READ_TOKEN_SECRET,),
+        requirements=PYJWT,
+        layers=(powertools_layer(), jwks_layer_when_configured()),
     ),
     Function(
         name="Token",
@@ -157,6 +173,7 @@ FUNCTIONS: tuple[Function, ...] = (
             READ_TOKEN_SECRET,
             statement(["dynamodb:UpdateItem"], [GetAtt("RateLimitTable", "Arn")]),
         ),
+        requirements=PYJWT,
     ),
     Function(
         name="Chat",
@@ -196,11 +213,12 @@ FUNCTIONS: tuple[Function, ...] = (
 
 
 def add_functions(t: Template) -> None:
-    """Code parameters, then per function its log group, role and function; then the
-    stream's event source mapping into the chat function."""
+    """Code parameters and layers, then per function its log group, role and function;
+    then the stream's event source mapping into the chat function."""
     t.add_parameter(
         Parameter("ArtifactsBucket", Type="String", Description="Bucket holding the function zips")
     )
+    add_layers(t, RUNTIME, ARCHITECTURE)
     for f in FUNCTIONS:
         add_function(t, f)
     t.add_resource(
@@ -273,10 +291,8 @@ def add_function(t: Template, f: Function) -> None:
                 }
             ),
             KmsKeyArn=key_arn(),
-            Metadata={
-                **BUILD_METADATA,
-                **skipped(NOT_IN_VPC, FAILURE_DESTINATION),
-            },
+            Layers=list(f.layers),
+            Metadata={**f.build_metadata, **skipped(NOT_IN_VPC, FAILURE_DESTINATION)},
             DependsOn=[group.title],
         )
     )

@@ -51,9 +51,13 @@ def test_every_direct_requirement_is_locked_at_its_version() -> None:
 
 
 def test_functions_run_locally_on_their_deployed_versions() -> None:
-    """The emulator runs the handlers on the runtime lock: same versions as the zips."""
-    for name, version in pins(ROOT / "lambdas" / "requirements.txt").items():
-        assert RUNTIME.get(name) == version, name
+    """The emulator runs the handlers on the runtime lock: same versions as the zips and
+    layers (lambdas/requirements/: what zips and layers carry, what AWS's layer gives)."""
+    files = sorted((ROOT / "lambdas" / "requirements").glob("*.txt"))
+    assert [f.name for f in files] == ["jwks-layer.txt", "powertools-layer.txt", "pyjwt.txt"]
+    for path in files:
+        for name, version in pins(path).items():
+            assert RUNTIME.get(name) == version, f"{path.name}: {name}"
 
 
 def test_checkov_is_locked_apart() -> None:

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from aiohttp import WSCloseCode, web
 
 from emulator.http import data_plane, function_url
+from emulator.http.cors import PREFLIGHT_STATUS, CorsConfig, is_preflight
 from emulator.http.security import harden, safe_host
 from emulator.http.static import StaticSite
 from emulator.iot.context import MessageContext
@@ -50,7 +51,7 @@ def create_app(
     topic_root: str = "chat",
     extra_config: Mapping[str, Any] | None = None,
     require_data_plane_auth: bool = True,
-    token_cors: Mapping[str, str] | None = None,
+    token_cors: CorsConfig | None = None,
     limits: Limits | None = None,
 ) -> web.Application:
     """Build the aiohttp app; it serves any port, since URLs come from the request's Host."""
@@ -71,8 +72,11 @@ def create_app(
         return harden(response, host)
 
     async def token(request: web.Request) -> web.Response:
-        if request.method == "OPTIONS" and token_cors is not None:
-            return web.Response(status=204, headers=dict(token_cors))
+        origin = request.headers.get("Origin")
+        if token_cors is not None and is_preflight(request.method, request.headers):
+            return web.Response(
+                status=PREFLIGHT_STATUS, headers=token_cors.preflight_headers(origin)
+            )
         if invoke_token is None:
             return web.Response(status=404, text="no token function")
         event = await function_url.build_event(request)
@@ -82,8 +86,9 @@ def create_app(
             log.exception("token function failed")
             return web.Response(status=502, text="Internal Server Error")
         response = function_url.to_response(result)
-        for key, value in (token_cors or {}).items():
-            response.headers.setdefault(key, value)
+        if token_cors is not None:
+            for key, value in token_cors.response_headers(origin).items():
+                response.headers[key] = value  # the URL's configuration wins
         return response
 
     async def topics(request: web.Request) -> web.Response:

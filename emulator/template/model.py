@@ -33,6 +33,7 @@ EMULATED_TYPES: dict[str, str] = {
     "AWS::Lambda::Function": "worker processes",
     "AWS::Lambda::EventSourceMapping": "Kinesis poller",
     "AWS::Lambda::Url": "HTTP endpoint",
+    "AWS::Lambda::LayerVersion": "packages from the virtualenv",
     "AWS::Lambda::Permission": "resource-based policy",
     "AWS::IAM::Role": "moto IAM",
     "AWS::IoT::TopicRule": "rules engine",

@@ -20,20 +20,25 @@ principalId (what IoT Core sees, alphanumeric, 1..128 characters) from ``sub``:
 * external tokens: ``sub`` itself when it is alphanumeric and at most 128 characters,
   otherwise ``"h"`` followed by the first 40 hex digits of SHA-256(sub), so that an
   identity provider's ``auth0|123`` or UUID subjects still map to one stable id.
+
+PyJWT signs and checks HS256 with the standard library alone; RS256/ES256 need
+cryptography, which the authorizer gets from a layer only in stacks that set
+``JWKS_URL`` (PyJWT imports it at ``import jwt`` when it is there, so leaving it out
+keeps every other cold start short). Nothing here imports it at module load.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 from chatlib import aws, config
 
@@ -63,48 +68,32 @@ class Identity:
 
 # -- caches (one per container) --------------------------------------------------------
 
-_lock = threading.Lock()
-_secret: tuple[str, bytes, float] | None = None  # (secret arn, key, fetched at monotonic)
-_jwks_clients: dict[str, jwt.PyJWKClient] = {}
+
+@functools.cache
+def _secrets() -> SecretsProvider:
+    """Powertools' Secrets Manager provider on the container's client (its timeouts)."""
+    return SecretsProvider(boto3_client=aws.client("secretsmanager"))
+
+
+@functools.cache
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(
+        url, cache_keys=True, lifespan=JWKS_LIFESPAN_SECONDS, timeout=JWKS_TIMEOUT_SECONDS
+    )
 
 
 def reset_caches() -> None:
-    global _secret
-    with _lock:
-        _secret = None
-        _jwks_clients.clear()
+    """Forget the cached secret, its provider and the JWKS clients (tests)."""
+    _secrets.cache_clear()
+    _jwks_client.cache_clear()
 
 
 def guest_secret() -> bytes:
     """The HS256 key (the secret's SecretString), cached for SECRET_TTL_SECONDS."""
-    global _secret
-    arn = config.token_secret_arn()
-    cached = _secret
-    if cached and cached[0] == arn and time.monotonic() - cached[2] < SECRET_TTL_SECONDS:
-        return cached[1]
-    value = aws.client("secretsmanager").get_secret_value(SecretId=arn).get("SecretString")
+    value = _secrets().get(config.token_secret_arn(), max_age=SECRET_TTL_SECONDS)
     if not isinstance(value, str) or not value:
         raise TokenError("the token secret has no SecretString")
-    key = value.encode("utf-8")
-    with _lock:
-        _secret = (arn, key, time.monotonic())
-    return key
-
-
-def _jwks_client(url: str) -> jwt.PyJWKClient:
-    found = _jwks_clients.get(url)
-    if found is None:
-        with _lock:
-            found = _jwks_clients.get(url)
-            if found is None:
-                found = jwt.PyJWKClient(
-                    url,
-                    cache_keys=True,
-                    lifespan=JWKS_LIFESPAN_SECONDS,
-                    timeout=JWKS_TIMEOUT_SECONDS,
-                )
-                _jwks_clients[url] = found
-    return found
+    return value.encode("utf-8")
 
 
 # -- principal ids --------------------------------------------------------------------
@@ -187,6 +176,9 @@ def _verify_guest(token: str) -> Identity:
 
 
 def _check_key_matches(algorithm: str, key: Any) -> None:
+    # Imported here: cryptography ships only with the JWKS layer (see the module docstring).
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
     if algorithm == "RS256" and isinstance(key, rsa.RSAPublicKey):
         return
     if (

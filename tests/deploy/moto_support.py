@@ -90,3 +90,26 @@ def for_moto(template: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         if hit:
             removed[f"Outputs.{name}"] = f"built from {', '.join(sorted(hit))}"
     return tpl, removed
+
+
+STAND_IN_PARAMETER = "/test/powertools/layer-arn"
+STAND_IN_ARN = (
+    "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:1"
+)
+
+
+def provide_public_parameters(template: dict[str, Any], ssm: Any) -> dict[str, str]:
+    """Stand in for the public SSM parameter AWS provides in every region, naming its
+    Powertools layer ARN, which moto does not hold.
+
+    moto refuses to create a parameter under ``/aws/`` (as AWS does), so each parameter
+    of type ``AWS::SSM::Parameter::Value<String>`` is pointed at one of the test's own.
+    (moto's CloudFormation drops a function's ``Layers``, so no layer is needed behind
+    the ARN.) Changes ``template`` in place; returns {template parameter: why}."""
+    changed: dict[str, str] = {}
+    for name, spec in (template.get("Parameters") or {}).items():
+        if spec.get("Type") == "AWS::SSM::Parameter::Value<String>":
+            ssm.put_parameter(Name=STAND_IN_PARAMETER, Value=STAND_IN_ARN, Type="String")
+            changed[name] = f"{spec['Default']} is AWS's; moto resolves {STAND_IN_PARAMETER}"
+            spec["Default"] = STAND_IN_PARAMETER
+    return changed

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from deploy import package
-from deploy.package import PackageOptions, package_function
-from deploy.template import load_template
+from deploy.errors import DeployError
+from deploy.package import PackageOptions, handler_imports, package_function, package_layer
+from deploy.template import LayerSpec, load_template
 from tests.deploy.helpers import tiny_wheel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +24,8 @@ def _spec(root: Path, logical_id: str = "ChatFunction"):
     return specs[logical_id]
 
 
-def test_zip_holds_the_handler_and_shared_packages_only(project: Path) -> None:
+def test_zip_holds_the_handler_and_what_it_imports_only(project: Path) -> None:
+    (project / "lambdas" / "chatlib" / "unused.py").write_text("import nothing_here\n")
     pkg = package_function(_spec(project), PackageOptions(build_dir=project / "build"))
     with zipfile.ZipFile(pkg.path) as zf:
         names = zf.namelist()
@@ -35,6 +37,26 @@ def test_zip_holds_the_handler_and_shared_packages_only(project: Path) -> None:
         assert info.external_attr >> 16 == 0o100644
         assert info.extra == b""
     assert pkg.key == f"functions/ChatFunction-{pkg.sha256}.zip"
+
+
+def test_imports_inside_functions_count_and_nothing_is_run(project: Path) -> None:
+    lambdas = project / "lambdas"
+    ran = project / "ran"
+    (lambdas / "presence.py").write_text(
+        f"open({str(ran)!r}, 'w').close()\n"
+        "def handler(e, c):\n    from chatlib import lazy\n    import jwt\n    return lazy.X\n"
+    )
+    (lambdas / "chatlib" / "lazy.py").write_text("import json\nX = json.dumps(1)\n")
+    found = handler_imports(_spec(project, "PresenceFunction"))
+    assert sorted(found.files) == ["chatlib/__init__.py", "chatlib/lazy.py", "presence.py"]
+    assert found.external == {"jwt"}  # json is the standard library's
+    assert not ran.exists()
+
+
+def test_a_missing_handler_module_is_one_clear_error(project: Path) -> None:
+    (project / "lambdas" / "presence.py").unlink()
+    with pytest.raises(DeployError, match="handler module 'presence' not found"):
+        handler_imports(_spec(project, "PresenceFunction"))
 
 
 def test_same_sources_give_the_same_bytes(project: Path, tmp_path: Path) -> None:
@@ -92,6 +114,20 @@ def test_dependencies_install_offline_from_a_wheel_dir_and_are_cached(
     assert second.path.read_bytes() == first.path.read_bytes()
 
 
+def test_a_layer_puts_its_packages_under_python(project: Path, tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    tiny_wheel(wheels)
+    reqs = tmp_path / "layer.txt"
+    reqs.write_text("tinydep==1.0\n")
+    opts = PackageOptions(build_dir=tmp_path / "build", find_links=(wheels,))
+    pkg = package_layer(LayerSpec("TinyLayer", reqs, "TinyLayerCodeKey"), opts)
+    with zipfile.ZipFile(pkg.path) as zf:
+        names = zf.namelist()
+    assert "python/tinydep/__init__.py" in names
+    assert all(n.startswith("python/") for n in names)
+    assert pkg.key == f"layers/TinyLayer-{pkg.sha256}.zip"
+
+
 def test_a_failing_pip_is_one_clear_error(project: Path, tmp_path: Path) -> None:
     reqs = tmp_path / "requirements.txt"
     reqs.write_text("not-a-package-anywhere==9.9\n")
@@ -117,3 +153,5 @@ def test_real_template_functions_package_deterministically(tmp_path: Path) -> No
         assert f"{module}.py" in names
         assert "chatlib/__init__.py" in names
         assert not [n for n in names if "__pycache__" in n or n.startswith("tests/")]
+    layers = load_template(ROOT / "templates" / "chat.json").layers(ROOT)
+    assert [layer.logical_id for layer in layers] == ["JwksLayer"]

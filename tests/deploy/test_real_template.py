@@ -10,6 +10,11 @@ What moto cannot do, and what these tests therefore do not claim:
   policy as an object) but ignores what uses it: the functions' KmsKeyArn, the tables'
   SSESpecification and point-in-time recovery, the log groups' KmsKeyId, the site
   bucket's versioning; and it deletes the key at once where AWS schedules its deletion;
+- it lacks the public SSM parameter naming AWS's Powertools layer and refuses to create
+  one under /aws/: `provide_public_parameters` points PowertoolsLayer at a parameter of
+  the test's own; moto reports the resolved ARN as the stack's parameter value (AWS
+  reports the parameter's name, the ARN as ResolvedValue), so the tests pass the name
+  each time; and its CloudFormation drops a function's Layers;
 - stacks made through change sets get no Outputs at all, so the deploy tool's
   fallbacks run (SiteBucket resource, TopicRoot parameter) and the outputs only the
   skipped resources provide (AuthorizerName, TokenUrl, DistributionId, SiteUrl) are
@@ -26,7 +31,7 @@ import pytest
 
 from deploy.site import REQUIRED_OUTPUTS
 from tests.deploy.helpers import FAST, client, run_cli, stack_parameters
-from tests.deploy.moto_support import for_moto
+from tests.deploy.moto_support import STAND_IN_ARN, for_moto, provide_public_parameters
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "templates" / "chat.json"
@@ -42,6 +47,8 @@ pytestmark = [
 def real(tmp_path: Path) -> tuple[list[str], dict[str, str]]:
     """CLI arguments deploying the real lambdas with a moto-runnable template copy."""
     tpl, removed = for_moto(json.loads(TEMPLATE.read_text()))
+    stand_ins = provide_public_parameters(tpl, client("ssm"))
+    removed.update(stand_ins)
     path = tmp_path / "chat-for-moto.json"
     path.write_text(json.dumps(tpl, indent=1))
     web = tmp_path / "web"
@@ -55,9 +62,11 @@ def real(tmp_path: Path) -> tuple[list[str], dict[str, str]]:
         str(web),
         "--build-dir",
         str(tmp_path / "build"),
-        "--no-deps-install",  # PyJWT/powertools would come from PyPI
+        "--no-deps-install",  # PyJWT/cryptography would come from PyPI
         *FAST,
     ]
+    for name in stand_ins:
+        args += ["--parameter", f"{name}={tpl['Parameters'][name]['Default']}"]
     return args, removed
 
 
@@ -91,7 +100,13 @@ def test_deploy_and_destroy_the_real_template(capsys, real) -> None:
 
     params = stack_parameters("chat")
     code_keys = {k: v for k, v in params.items() if k.endswith("CodeKey")}
-    assert set(code_keys) == {"AuthorizerCodeKey", "TokenCodeKey", "ChatCodeKey", "PresenceCodeKey"}
+    assert set(code_keys) == {
+        "AuthorizerCodeKey",
+        "TokenCodeKey",
+        "ChatCodeKey",
+        "PresenceCodeKey",
+        "JwksLayerCodeKey",
+    }
     artifacts = {o["Key"] for o in s3.list_objects_v2(Bucket=params["ArtifactsBucket"])["Contents"]}
     # The template is over CloudFormation's 51,200-byte TemplateBody limit, so it goes
     # to the artifacts bucket too, under its content hash.
@@ -106,6 +121,9 @@ def test_deploy_and_destroy_the_real_template(capsys, real) -> None:
     resources = cfn.list_stack_resources(StackName="chat")["StackResourceSummaries"]
     (key_id,) = [r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::KMS::Key"]
     assert key_id in {k["KeyId"] for k in client("kms").list_keys()["Keys"]}
+    assert params["PowertoolsLayer"] == STAND_IN_ARN  # moto's value: the resolved ARN
+    # JwksLayer is for stacks that set JwksUrl: packaged and uploaded, not created.
+    assert not lam.list_layers()["Layers"]
 
     site = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "sitebucket" in b["Name"])
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=site)["Contents"]}

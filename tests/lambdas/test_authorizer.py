@@ -200,17 +200,29 @@ def test_name_claim_is_optional(authorize) -> None:
     assert_allowed(authorize(query_event(guest_token(name=None))), "abc123DEF")
 
 
-def test_secret_is_cached_then_refreshed(authorize, secret_arn, monkeypatch) -> None:
-    assert authorize(query_event(guest_token()))["isAuthenticated"] is True
+ROTATED = "a-rotated-secret-0123456789abcdef0123456789"
+
+
+def rotate_secret(secret_arn: str) -> None:
     aws.session().client("secretsmanager", region_name=REGION).update_secret(
-        SecretId=secret_arn, SecretString="a-rotated-secret-0123456789abcdef0123456789"
+        SecretId=secret_arn, SecretString=ROTATED
     )
+
+
+def test_secret_is_cached(authorize, secret_arn) -> None:
+    assert authorize(query_event(guest_token()))["isAuthenticated"] is True
+    rotate_secret(secret_arn)
     # Still the cached key within the TTL.
     assert authorize(query_event(guest_token()))["isAuthenticated"] is True
-    monkeypatch.setattr(tokens, "SECRET_TTL_SECONDS", 0)
+    assert authorize(query_event(guest_token(key=ROTATED))) == DENIED
+
+
+def test_secret_is_fetched_again_once_its_ttl_is_over(authorize, secret_arn, monkeypatch) -> None:
+    monkeypatch.setattr(tokens, "SECRET_TTL_SECONDS", 0)  # every entry is over at once
+    assert authorize(query_event(guest_token()))["isAuthenticated"] is True
+    rotate_secret(secret_arn)
     assert authorize(query_event(guest_token())) == DENIED
-    rotated = guest_token(key="a-rotated-secret-0123456789abcdef0123456789")
-    assert authorize(query_event(rotated))["isAuthenticated"] is True
+    assert authorize(query_event(guest_token(key=ROTATED)))["isAuthenticated"] is True
 
 
 # -- denials --------------------------------------------------------------------------

@@ -41,7 +41,16 @@ FUNCTION_ENV = {
     "PresenceFunction": ("presence.handler", {"CONNECTIONS_TABLE"}),
 }
 COMMON_ENV = {"TOPIC_ROOT", "LOG_LEVEL", "POWERTOOLS_SERVICE_NAME"}
-BUILD = {"Build": {"Source": "lambdas", "Requirements": "lambdas/requirements.txt"}}
+POWERTOOLS = {"Ref": "PowertoolsLayer"}
+JWKS = {"Fn::If": ["JwksConfigured", {"Ref": "JwksLayer"}, {"Ref": "AWS::NoValue"}]}
+PYJWT = {"Source": "lambdas", "Requirements": "lambdas/requirements/pyjwt.txt"}
+# logical id: (Metadata.Build, Layers): what each zip carries besides its code.
+PACKAGING = {
+    "AuthorizerFunction": (PYJWT, [POWERTOOLS, JWKS]),
+    "TokenFunction": (PYJWT, [POWERTOOLS]),
+    "ChatFunction": ({"Source": "lambdas"}, [POWERTOOLS]),
+    "PresenceFunction": ({"Source": "lambdas"}, [POWERTOOLS]),
+}
 
 
 def test_functions_are_exactly_the_list(resources: dict[str, Any]) -> None:
@@ -66,7 +75,9 @@ def test_function_contract(resources: dict[str, Any], logical_id: str) -> None:
     fn = resources[logical_id]
     props = fn["Properties"]
     handler, env = FUNCTION_ENV[logical_id]
-    assert fn["Metadata"]["Build"] == BUILD["Build"]
+    build, layers = PACKAGING[logical_id]
+    assert fn["Metadata"]["Build"] == build
+    assert props["Layers"] == layers
     assert props["Handler"] == handler
     assert props["Runtime"] == "python3.12"
     assert props["Architectures"] == ["arm64"]

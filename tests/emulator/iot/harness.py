@@ -18,6 +18,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from emulator.http import create_app
+from emulator.http.cors import CorsConfig
 from emulator.iot import IotBroker, Limits, MessageContext
 from emulator.mqtt.codec import Decoder, encode
 from emulator.mqtt.packets import Connect, PingReq, PingResp
@@ -108,7 +109,12 @@ class Harness:
     """Broker and HTTP server on a background loop; tests stay synchronous."""
 
     def __init__(
-        self, *, limits: Limits | None = None, web_root: Path | None = None, **broker_kw: Any
+        self,
+        *,
+        limits: Limits | None = None,
+        web_root: Path | None = None,
+        token_cors: CorsConfig | None = None,
+        **broker_kw: Any,
     ) -> None:
         self.authorizer = FakeAuthorizer()
         self.published: list[tuple[str, bytes, MessageContext]] = []
@@ -116,6 +122,7 @@ class Harness:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._limits = limits or TEST_LIMITS
         self._web_root = web_root
+        self._token_cors = token_cors
         self._broker_kw = broker_kw
         self.token_events: list[dict[str, Any]] = []
         self.token_result: Any = {"token": "t", "clientIdPrefix": "alice", "expiresAt": 1}
@@ -157,6 +164,7 @@ class Harness:
             web_root=self._web_root,
             authorizer_name=AUTHORIZER,
             limits=self._limits,
+            token_cors=self._token_cors,
         )
         self.runner = web.AppRunner(app, shutdown_timeout=2)
         await self.runner.setup()
