@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 import urllib.request
 
+from tests.emulator.http.test_cors import SITE
 from tests.support.emulator_process import EmulatorProcess
 
-SITE = "https://d111111abcdef8.cloudfront.net"
 
-
-def test_a_cross_origin_page_can_fetch_a_token(emulator: EmulatorProcess) -> None:
+def test_the_chat_site_can_fetch_a_token_across_origins(emulator: EmulatorProcess) -> None:
     url = f"{emulator.base_url}/api/token"
     preflight = urllib.request.Request(
         url,
@@ -24,7 +23,7 @@ def test_a_cross_origin_page_can_fetch_a_token(emulator: EmulatorProcess) -> Non
     )
     with urllib.request.urlopen(preflight, timeout=10) as resp:
         assert resp.status == 204
-        assert resp.headers["Access-Control-Allow-Origin"] == "*"
+        assert resp.headers["Access-Control-Allow-Origin"] == SITE
         assert resp.headers["Access-Control-Allow-Methods"] == "POST"
         assert resp.headers["Access-Control-Allow-Headers"] == "content-type"
     post = urllib.request.Request(
@@ -34,5 +33,17 @@ def test_a_cross_origin_page_can_fetch_a_token(emulator: EmulatorProcess) -> Non
         headers={"Origin": SITE, "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(post, timeout=10) as resp:
-        assert resp.headers["Access-Control-Allow-Origin"] == "*"
+        assert resp.headers["Access-Control-Allow-Origin"] == SITE
         assert json.loads(resp.read())["clientIdPrefix"]
+
+
+def test_another_site_gets_no_cors_grant(emulator: EmulatorProcess) -> None:
+    """The browser refuses the answer, so another site cannot mint tokens for its visitors."""
+    preflight = urllib.request.Request(
+        f"{emulator.base_url}/api/token",
+        method="OPTIONS",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    with urllib.request.urlopen(preflight, timeout=10) as resp:
+        assert resp.status == 204
+        assert resp.headers["Access-Control-Allow-Origin"] is None

@@ -14,8 +14,7 @@ from tests.emulator.http.test_http import get
 from tests.emulator.iot.harness import Harness
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "templates" / "chat.json"
-SITE = "https://d111111abcdef8.cloudfront.net"
-PREFLIGHT = {"Origin": SITE, "Access-Control-Request-Method": "POST"}
+OTHER_SITE = "https://evil.example"
 
 
 def template_cors() -> CorsConfig:
@@ -25,16 +24,27 @@ def template_cors() -> CorsConfig:
     return config
 
 
-def test_the_template_lets_any_site_post_json() -> None:
+# The chat's own CloudFront site, as the emulator names it from the template.
+SITE = template_cors().allow_origins[0]
+PREFLIGHT = {"Origin": SITE, "Access-Control-Request-Method": "POST"}
+
+
+def test_the_template_lets_only_the_chat_site_post_json() -> None:
     """What the browser client needs from the token URL, from templates/chat.json."""
     cors = template_cors()
+    assert cors.allow_origins == (SITE,) and SITE.endswith(".cloudfront.net")
     assert cors.preflight_headers(SITE) == {
-        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Allow-Origin": SITE,
         "Access-Control-Allow-Methods": "POST",
         "Access-Control-Allow-Headers": "content-type",
         "Access-Control-Max-Age": "600",
     }
-    assert cors.response_headers(SITE) == {"Access-Control-Allow-Origin": "*"}
+    assert cors.response_headers(SITE) == {
+        "Access-Control-Allow-Origin": SITE,
+        "Access-Control-Expose-Headers": "retry-after",
+    }
+    assert cors.preflight_headers(OTHER_SITE) == {}
+    assert cors.response_headers(OTHER_SITE) == {}
 
 
 def test_listed_origins_only() -> None:
@@ -98,13 +108,13 @@ def test_a_preflight_is_answered_without_the_function(served: Harness) -> None:
 def test_the_configuration_wins_over_the_function(served: Harness) -> None:
     served.token_result = {
         "statusCode": 200,
-        "headers": {"Access-Control-Allow-Origin": "https://evil.example"},
+        "headers": {"Access-Control-Allow-Origin": OTHER_SITE},
         "body": json.dumps({"token": "t"}),
     }
     status, headers, _ = get(
         served, "/api/token", data=b"{}", method="POST", headers={"Origin": SITE}
     )
-    assert status == 200 and headers["Access-Control-Allow-Origin"] == "*"
+    assert status == 200 and headers["Access-Control-Allow-Origin"] == SITE
     assert len(served.token_events) == 1
 
 
