@@ -18,12 +18,13 @@ from typing import Any
 
 from bench import machine, report
 from bench.load import LoadRun, LoadSpec
-from bench.processes import MOSQUITTO, Amqtt, Child, Emulator, Mosquitto
+from bench.processes import MOSQUITTO, Amqtt, Mosquitto
 from bench.progress import Progress
 from bench.storage import check_storage
 from bench.summary import ok, ratios, summarize
 from bench.targets import BrokerTarget, EmulatorTarget, Target
 from client.errors import ClientError
+from emulator.testing import ChildProcess, EmulatorProcess
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TARGETS = ("emulator", "amqtt", "mosquitto")
@@ -79,7 +80,7 @@ def parser() -> argparse.ArgumentParser:
 @contextlib.contextmanager
 def started(name: str, args: argparse.Namespace, workdir: Path) -> Iterator[Target]:
     """Start (or attach to) one target and stop it again afterwards."""
-    child: Child | None = None
+    child: ChildProcess | None = None
     try:
         if name == "emulator":
             if args.site:
@@ -92,15 +93,15 @@ def started(name: str, args: argparse.Namespace, workdir: Path) -> Iterator[Targ
                     name=name, site=args.site, mqtt_port=args.mqtt_port, transport=transport
                 )
             else:
-                emu = Emulator(workdir / name)
+                emu = EmulatorProcess(workdir=workdir / name)
                 child = emu.start()
                 transport = "ws" if args.transport == "ws" else "tcp"
                 target = EmulatorTarget(
                     name=name,
-                    site=emu.site,
+                    site=emu.base_url,
                     mqtt_port=emu.mqtt_port,
                     transport=transport,
-                    dynamodb_endpoint=emu.moto_endpoint,
+                    dynamodb_endpoint=emu.aws_endpoint,
                 )
             target.path = args.path
         elif name in ("amqtt", "mosquitto"):

@@ -1,154 +1,21 @@
-"""Start and stop the systems under test as child processes on free loopback ports.
+"""Start and stop the baseline brokers as child processes on free loopback ports.
 
-Each target gets its own process (and the emulator its own template run), so the
-benchmark's clients never share an interpreter with the broker they measure.
+Each target gets its own process (the emulator's is emulator.testing.EmulatorProcess),
+so the benchmark's clients never share an interpreter with the broker they measure.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from emulator.testing import ChildProcess, free_port, port_open
+
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 (loopback http)
-            return resp.status == 200
-    except OSError:
-        return False
-
-
-class Child:
-    """A child process whose output goes to a log file (no pipe to fill up)."""
-
-    name = "child"
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.log_path = workdir / f"{self.name}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.returncode: int | None = None  # of the last stop()
-
-    def command(self) -> list[str]:
-        raise NotImplementedError
-
-    def ready(self) -> bool:
-        raise NotImplementedError
-
-    def start(self, timeout: float = 90.0) -> Child:
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(  # noqa: S603 (fixed argv, no shell)
-                self.command(),
-                cwd=ROOT,
-                env=dict(os.environ, PYTHONUNBUFFERED="1"),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
-            if self.ready():
-                return self
-            time.sleep(0.2)
-        self.stop()
-        raise TimeoutError(f"{self.name} not ready after {timeout:g}s:\n{self.log_tail()}")
-
-    def stop(self, timeout: float = 20.0) -> None:
-        """SIGINT, like Ctrl-C; SIGKILL the process group if it hangs."""
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            self.returncode = proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            self.returncode = proc.wait(5)
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
-
-
-class Emulator(Child):
-    """`python -m emulator` on templates/chat.json, HTTP on `port`, plain MQTT on `mqtt_port`.
-
-    Every client of a benchmark or a test comes from 127.0.0.1, which the token
-    endpoint's per-source limit (TokenRequestsPerMinute) would count as one visitor: it
-    is raised here; extra arguments can set it again (the last --parameter wins).
-    """
-
-    name = "emulator"
-    ONE_ADDRESS = ("--parameter", "TokenRequestsPerMinute=100000")
-
-    def __init__(self, workdir: Path, extra_args: list[str] | None = None) -> None:
-        super().__init__(workdir)
-        self.port = free_port()
-        self.mqtt_port = free_port()
-        self.aws_port = free_port()
-        self.extra_args = extra_args or []
-
-    @property
-    def site(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def command(self) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "emulator",
-            "--template",
-            str(ROOT / "templates" / "chat.json"),
-            "--port",
-            str(self.port),
-            "--mqtt-port",
-            str(self.mqtt_port),
-            "--aws-port",
-            str(self.aws_port),
-            *self.ONE_ADDRESS,
-            *self.extra_args,
-        ]
-
-    def ready(self) -> bool:
-        return _http_ok(f"{self.site}/config.json")
-
-    @property
-    def moto_endpoint(self) -> str:
-        """The emulator's moto server (DynamoDB, Kinesis, ...), on a port we chose."""
-        return f"http://127.0.0.1:{self.aws_port}"
-
-
-class Amqtt(Child):
+class Amqtt(ChildProcess):
     """A bare amqtt broker (bench.amqtt_broker): no auth, no rules."""
 
     name = "amqtt"
@@ -161,10 +28,10 @@ class Amqtt(Child):
         return [sys.executable, "-m", "bench.amqtt_broker", "--port", str(self.port)]
 
     def ready(self) -> bool:
-        return _port_open(self.port)
+        return port_open(self.port)
 
 
-class Mosquitto(Child):
+class Mosquitto(ChildProcess):
     """Debian's mosquitto with a config file of our own: loopback only, anonymous, no disk."""
 
     name = "mosquitto"
@@ -196,4 +63,4 @@ class Mosquitto(Child):
         return [MOSQUITTO, "-c", str(self.conf)]
 
     def ready(self) -> bool:
-        return _port_open(self.port)
+        return port_open(self.port)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.emulator_process import EmulatorProcess
+from emulator.testing import EmulatorProcess
 
 
 @pytest.fixture(scope="session")

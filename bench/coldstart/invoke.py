@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.processes import free_port
 from emulator.app import Emulator, Settings
 from emulator.lambda_runtime import LambdaRuntime, functions_from_template
+from emulator.testing import free_port
 
 
 @dataclass(frozen=True)

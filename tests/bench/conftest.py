@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from emulator.testing import EmulatorProcess
 from tests.client.helpers import warm_up
-from tests.support.emulator_process import EmulatorProcess
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.emulator_process import EmulatorProcess
+from emulator.testing import EmulatorProcess
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.emulator_process import ROOT, EmulatorProcess
+from emulator.testing import ROOT, EmulatorProcess
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "browser"

@@ -10,7 +10,7 @@ import uuid
 
 import paho.mqtt.client as mqtt
 
-from tests.support.emulator_process import EmulatorProcess
+from emulator.testing import EmulatorProcess
 
 
 def publish_messages(

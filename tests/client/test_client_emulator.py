@@ -10,8 +10,8 @@ import jwt
 import pytest
 
 from client.session import open_site_session
+from emulator.testing import EmulatorProcess, free_port
 from tests.client.helpers import LiveClient, run_client
-from tests.support.emulator_process import EmulatorProcess, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,8 @@ import pytest
 
 from client import connection
 from client.session import ChatSession, Incoming, open_site_session, renewal_delay
+from emulator.testing import EmulatorProcess
 from tests.client.helpers import LiveClient, warm_up
-from tests.support.emulator_process import EmulatorProcess
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from moto.server import ThreadedMotoServer
 
+from emulator.testing import free_port
 from tests.deploy.helpers import write_project
-from tests.support.emulator_process import free_port
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from emulator.testing import EmulatorProcess
 from tests.support.chat import chat_client
-from tests.support.emulator_process import EmulatorProcess
 from tests.support.mqtt_client import ChatClient
 
 

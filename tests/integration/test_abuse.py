@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from emulator.testing import EmulatorProcess
 from stack.protection import TOKEN_REQUESTS_PER_MINUTE
-from tests.support.emulator_process import EmulatorProcess
 
 FLOOD = 200
 THREADS = 20

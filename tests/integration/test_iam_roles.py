@@ -25,6 +25,7 @@ from typing import Any
 import jwt
 import pytest
 
+from emulator.testing import ROOT, EmulatorProcess
 from tests.support.chat import (
     chat_client,
     guest_claims,
@@ -34,7 +35,6 @@ from tests.support.chat import (
     wait_roster,
     wait_stored,
 )
-from tests.support.emulator_process import ROOT, EmulatorProcess
 from tests.support.mqtt_client import ChatClient, new_client_id
 
 pytestmark = pytest.mark.integration

@@ -6,8 +6,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from emulator.testing import ROOT, EmulatorProcess
 from tests.support.chat import stored_messages, unique_room, wait_stored
-from tests.support.emulator_process import ROOT, EmulatorProcess
 from tests.support.mqtt_client import ChatClient, new_client_id
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import urllib.request
 
+from emulator.testing import EmulatorProcess
 from tests.emulator.http.test_cors import SITE
-from tests.support.emulator_process import EmulatorProcess
 
 
 def test_the_chat_site_can_fetch_a_token_across_origins(emulator: EmulatorProcess) -> None:

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from tests.support.emulator_process import EmulatorProcess
+from emulator.testing import EmulatorProcess
 from tests.support.mqtt_client import ChatClient, new_client_id
 
 
