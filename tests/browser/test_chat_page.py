@@ -8,9 +8,9 @@ import time
 
 import pytest
 
+from emulator.testing import EmulatorProcess
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.mqtt_seed import publish_messages
-from tests.support.emulator_process import EmulatorProcess
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +38,10 @@ def test_two_users_chat_both_ways_and_other_rooms_see_nothing(emulator, open_pag
     bob.page.locator("#members-list .member-name", has_text="Alice").wait_for()
 
     carol.send("kitchen only")
-    bob.page.wait_for_timeout(1500)  # give any stray delivery time to arrive
+    carol.wait_text("kitchen only")  # delivered to every subscriber of the kitchen by now
+    bob.send("lobby again")
+    for page in (alice, bob):  # on the same connections, after anything stray
+        page.wait_text("lobby again")
     assert "kitchen only" not in alice.texts() + bob.texts()
     assert not {"hello from Alice", "hi Alice, Bob here"} & set(carol.texts())
     assert carol.page.locator("#members-list .member-name", has_text="Alice").count() == 0
@@ -93,7 +96,6 @@ def test_markup_in_messages_is_text_and_runs_nothing(emulator, open_page):
     for page in (sender, reader):
         for text in payloads:
             page.wait_text(text)
-        page.page.wait_for_timeout(500)
         listing = page.page.locator("#messages")
         assert listing.locator("img, script, iframe, object, embed").count() == 0
         texts = page.texts()
@@ -222,10 +224,11 @@ def test_reconnects_after_make_run_restarts_and_keeps_the_whole_history(
         bob.wait_text("typed during the outage")
         bob.send("Bob is back too")
         alice.wait_text("Bob is back too")
-        alice.page.wait_for_timeout(1000)
-        said = ["before the outage", "typed during the outage", "Bob is back too"]
+        bob.send("last one")
+        alice.wait_text("last one")  # any redelivery of the above came before it
+        said = ["before the outage", "typed during the outage", "Bob is back too", "last one"]
         late = open_page(server, "outage").join("Late")
-        late.wait_text("Bob is back too")
+        late.wait_text("last one")
         for page in (alice, bob, late):
             texts = page.texts()
             for text in said:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import time
 
+from emulator.testing import EmulatorProcess
 from tests.support.commands import ROOT, run_module
-from tests.support.emulator_process import EmulatorProcess
 from tests.support.ports import port_is_free
 
 
@@ -27,7 +26,6 @@ def test_prints_one_url_and_stops_cleanly_on_ctrl_c() -> None:
     assert "emulated AWS::IAM::Role                        8  (moto IAM, enforced)" in output
     assert "IAM: enforced (8 roles; --no-iam turns it off)" in output
     assert "Traceback" not in output, output
-    time.sleep(0.5)
     for port in (emulator.port, emulator.mqtt_port, emulator.aws_port):
         assert port_is_free(port), f"port {port} still in use after Ctrl-C"
     workers = subprocess.run(

@@ -27,7 +27,8 @@ def test_two_clients_chat_and_another_room_hears_nothing(emulator, connect) -> N
     room = unique_room()
     alice = connect("Alice", room)
     bob = connect("Bob", room)
-    carol = connect("Carol", unique_room())
+    carol_room = unique_room()
+    carol = connect("Carol", carol_room)
 
     alice.publish("chat/out", {"type": "message", "room": room, "name": "Alice", "text": "hi"})
     _, got = bob.wait_for(is_message("hi"))
@@ -51,8 +52,12 @@ def test_two_clients_chat_and_another_room_hears_nothing(emulator, connect) -> N
     assert first["sk"] == f"{got['ts']:013d}#{1000000000 + got['seq']}#{got['id']}"
     assert int(first["expiresAt"]) > time.time()
 
-    time.sleep(0.5)
-    assert carol.matching(lambda t, b: b.get("type") == "message") == []
+    # Carol's own message reaches her after anything of Alice's room would have.
+    carol.publish(
+        "chat/out", {"type": "message", "room": carol_room, "name": "Carol", "text": "me"}
+    )
+    carol.wait_for(is_message("me"))
+    assert [b["text"] for _, b in carol.matching(lambda t, b: b.get("type") == "message")] == ["me"]
 
 
 def test_stamped_fields_cannot_be_forged(emulator, connect) -> None:
@@ -115,12 +120,14 @@ def test_stream_path_stores_and_delivers_each_message_once(emulator, connect) ->
         )
     for i in range(20):
         bob.wait_for(is_message(f"s{i}"), timeout=20)
-    time.sleep(1.5)  # anything doubled would arrive within the batching window
+    # One shard per room, processed in order: a redelivered batch would come before this.
+    alice.publish("chat/stream", {"type": "message", "room": room, "name": "Alice", "text": "end"})
+    bob.wait_for(is_message("end"), timeout=20)
     delivered = [b["text"] for _, b in bob.matching(lambda t, b: b.get("type") == "message")]
-    assert sorted(delivered) == sorted(f"s{i}" for i in range(20))
-    stored = wait_stored(emulator, room, 20)
-    assert sorted(m["text"] for m in stored) == sorted(f"s{i}" for i in range(20))
-    assert len({m["id"] for m in stored}) == 20
+    assert sorted(delivered) == sorted([*(f"s{i}" for i in range(20)), "end"])
+    stored = wait_stored(emulator, room, 21)
+    assert sorted(m["text"] for m in stored) == sorted([*(f"s{i}" for i in range(20)), "end"])
+    assert len({m["id"] for m in stored}) == 21
 
 
 def test_presence_follows_connects_and_disconnects(emulator, connect) -> None:

@@ -45,24 +45,35 @@ class RecordingTarget:
     fail_lambda: str | None = None
     fail_republish: str | None = None
     delay: float = 0.0
+    gate: asyncio.Event | None = None  # when set here, actions wait for it to open
     started: asyncio.Event = field(default_factory=asyncio.Event)
+    in_flight: int = 0
+    peak_in_flight: int = 0
+
+    async def _act(self) -> None:
+        self.started.set()
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            if self.gate is not None:
+                await self.gate.wait()
+            if self.delay:
+                await asyncio.sleep(self.delay)
+        finally:
+            self.in_flight -= 1
 
     async def republish(
         self, topic: str, payload: bytes, qos: int, role_arn: str | None = None, rule_name: str = ""
     ) -> None:
         self.acted_as.append(("republish", role_arn, rule_name))
-        self.started.set()
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        await self._act()
         if self.fail_republish:
             raise RuntimeError(self.fail_republish)
         self.published.append((topic, payload, qos))
 
     async def invoke_lambda(self, function_arn: str, event: Any, rule_name: str = "") -> None:
         self.acted_as.append(("lambda", None, rule_name))
-        self.started.set()
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        await self._act()
         if self.fail_lambda:
             raise RuntimeError(self.fail_lambda)
         self.invoked.append((function_arn, event))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import time
 from typing import Any
 
 import pytest
@@ -225,18 +224,16 @@ def test_bad_sql_fails_at_registration(target: RecordingTarget) -> None:
 
 
 async def test_dispatch_does_not_wait_for_slow_actions(target: RecordingTarget) -> None:
-    target.delay = 0.5
+    target.gate = asyncio.Event()
     engine = RulesEngine([rule("r", "SELECT * FROM 'a'", lambda_())], target, concurrency=4)
-    start = time.perf_counter()
     for _ in range(4):
-        engine.dispatch("a", b"{}")
-    assert time.perf_counter() - start < 0.05
-    await asyncio.wait_for(target.started.wait(), 1)
-    assert target.invoked == []  # still sleeping, yet dispatch returned long ago
-    begin = time.perf_counter()
+        engine.dispatch("a", b"{}")  # returns, although no action can finish yet
+    while target.in_flight < 4:  # the four run concurrently
+        await asyncio.sleep(0.01)
+    assert target.invoked == []
+    target.gate.set()
     await engine.drain()
-    assert time.perf_counter() - begin < 0.9  # the four ran concurrently
-    assert len(target.invoked) == 4
+    assert len(target.invoked) == 4 and target.peak_in_flight == 4
     await engine.close()
 
 
@@ -314,34 +311,4 @@ async def test_evaluation_error_is_logged_not_raised(target: RecordingTarget) ->
     await engine.drain()
     assert engine.stats.eval_errors == 1
     assert target.invoked == []
-    await engine.close()
-
-
-async def test_per_message_throughput(target: RecordingTarget) -> None:
-    """Thousands of messages per second through SQL + a republish action."""
-    engine = RulesEngine(
-        [
-            rule(
-                "r",
-                "SELECT type, room, name, text, newuuid() AS id, timestamp() AS ts, "
-                "principal() AS sender, clientid() AS clientId FROM 'chat/out' "
-                "WHERE type = 'message' AND length(room) >= 1 "
-                "AND regexp_matches(room, '^[A-Za-z0-9_-]{1,64}$') "
-                "AND length(name) >= 1 AND length(name) <= 40",
-                republish("chat/pub/${room}"),
-            )
-        ],
-        target,
-        queue_size=50_000,
-    )
-    body = b'{"type": "message", "room": "lobby", "name": "Alice", "text": "hi"}'
-    count = 5000
-    start = time.perf_counter()
-    for _ in range(count):
-        engine.dispatch("chat/out", body, CTX)
-    await engine.drain()
-    rate = count / (time.perf_counter() - start)
-    assert len(target.published) == count
-    print(f"rules throughput: {rate:.0f} msg/s")
-    assert rate > 2000, f"{rate:.0f} msg/s"
     await engine.close()
