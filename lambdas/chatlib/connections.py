@@ -11,7 +11,10 @@ Two writers share an item and never overwrite each other's attributes:
 * ``presence`` (lifecycle events) owns ``version``, ``status``, ``connectedAt``,
   ``disconnectedAt`` and ``sessionId``. ``version`` is ``versionNumber * 10**13 +
   timestamp`` so that a newer versionNumber always wins and the event timestamp breaks
-  ties. A connect applies only if it is newer than what is stored; a disconnect applies
+  ties. AWS sets versionNumber back to 0 once a client id has been offline for a while,
+  so an event stamped more than ``NEWER_BY_TIME_MS`` after every lifecycle event stored
+  is newer whatever its versionNumber (the versionNumber orders events close in time).
+  A connect applies only if it is newer than what is stored; a disconnect applies
   only if it is newer *and* no join came after it; a disconnect leaves a tombstone
   (status, version, disconnectedAt, no room) rather than deleting the item, so a connect
   delivered after its own disconnect cannot resurrect the client.
@@ -42,6 +45,17 @@ ROOM_INDEX = "room-index"
 CONNECTION_TTL_SECONDS = 2 * 86400  # longer than the longest connection (24 h)
 TOMBSTONE_TTL_SECONDS = 86400  # how long a disconnect guards against late events
 VERSION_TS_FACTOR = 10**13
+# An event this much later than every stored lifecycle event is newer, whatever its
+# versionNumber: far more than IoT Core's clocks disagree by, far less than the hour or so
+# offline after which AWS starts a client id's versionNumber again from 0.
+NEWER_BY_TIME_MS = 60_000
+# The condition that an event (``:v`` its version, ``:before`` its timestamp minus
+# NEWER_BY_TIME_MS) is newer than the stored lifecycle state.
+NEWER_EVENT = (
+    "(attribute_not_exists(#version) OR #version < :v OR ("
+    "(attribute_not_exists(#connectedAt) OR #connectedAt < :before) AND "
+    "(attribute_not_exists(#disconnectedAt) OR #disconnectedAt < :before)))"
+)
 CONNECTED = "connected"
 DISCONNECTED = "disconnected"
 
@@ -92,6 +106,7 @@ def record_connect(
         ":ts": ts_ms,
         ":exp": _expires(ts_ms, CONNECTION_TTL_SECONDS),
         ":sid": session_id or "",
+        ":before": ts_ms - NEWER_BY_TIME_MS,
     }
     set_parts = [
         "#version = :v",
@@ -100,7 +115,7 @@ def record_connect(
         "#sessionId = :sid",
         "#expiresAt = :exp",
     ]
-    names = _names("version", "status", "connectedAt", "sessionId", "expiresAt")
+    names = _names("version", "status", "connectedAt", "disconnectedAt", "sessionId", "expiresAt")
     if sender:
         # The join's sender (principal() in the rule) wins if it came first.
         set_parts.append("#sender = if_not_exists(#sender, :sender)")
@@ -109,7 +124,7 @@ def record_connect(
     item = _conditional_update(
         Key={"clientId": client_id},
         UpdateExpression="SET " + ", ".join(set_parts),
-        ConditionExpression="attribute_not_exists(#version) OR #version < :v",
+        ConditionExpression=NEWER_EVENT,
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=values,
         ReturnValues="ALL_NEW",
@@ -142,17 +157,26 @@ def record_disconnect(client_id: str, version: int, ts_ms: int) -> str | None:
             "SET #version = :v, #status = :disconnected, #disconnectedAt = :ts, "
             "#expiresAt = :exp REMOVE #room"
         ),
+        # Stamped before the current connection's connect: an older connection's.
         ConditionExpression=(
-            "(attribute_not_exists(#version) OR #version < :v) AND "
-            "(attribute_not_exists(#roomChangedAt) OR #roomChangedAt <= :ts)"
+            f"{NEWER_EVENT} AND "
+            "(attribute_not_exists(#roomChangedAt) OR #roomChangedAt <= :ts) AND "
+            "(attribute_not_exists(#connectedAt) OR #connectedAt <= :ts)"
         ),
         ExpressionAttributeNames=_names(
-            "version", "status", "disconnectedAt", "expiresAt", "room", "roomChangedAt"
+            "version",
+            "status",
+            "connectedAt",
+            "disconnectedAt",
+            "expiresAt",
+            "room",
+            "roomChangedAt",
         ),
         ExpressionAttributeValues={
             ":v": version,
             ":disconnected": DISCONNECTED,
             ":ts": ts_ms,
+            ":before": ts_ms - NEWER_BY_TIME_MS,
             ":exp": _expires(ts_ms, TOMBSTONE_TTL_SECONDS),
         },
         ReturnValues="ALL_OLD",

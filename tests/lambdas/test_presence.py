@@ -172,6 +172,41 @@ def test_higher_version_number_wins_over_timestamp(env, context) -> None:
     assert item("alice1-a")["status"] == "connected"
 
 
+def test_a_client_id_back_after_its_version_number_was_reset(env, context) -> None:
+    """AWS starts versionNumber again from 0 after a client id was offline for a while:
+    the returning connection is listed, and the old connection's late events are not."""
+    presence.handler(lifecycle("connected", "alice1-a", T0, version=7), context)
+    presence.handler(lifecycle("disconnected", "alice1-a", T0 + 100, version=7), context)
+    back = T0 + 2 * 3600 * 1000
+    presence.handler(lifecycle("connected", "alice1-a", back, version=0), context)
+    join(context, "alice1-a", "lobby", "Alice", back + 10)
+    assert item("alice1-a")["status"] == "connected"
+    assert names("lobby") == ["Alice"]
+    for late in (
+        lifecycle("disconnected", "alice1-a", T0 + 100, version=7),
+        lifecycle("connected", "alice1-a", T0, version=7),
+        lifecycle("disconnected", "alice1-a", T0 + 50, version=6),
+    ):
+        presence.handler(late, context)
+        assert item("alice1-a")["status"] == "connected"
+    assert names("lobby") == ["Alice"]
+    presence.handler(lifecycle("disconnected", "alice1-a", back + 500, version=0), context)
+    assert names("lobby") == []
+
+
+def test_a_lost_disconnect_does_not_hide_the_next_connection(env, context) -> None:
+    presence.handler(lifecycle("connected", "alice1-a", T0, version=7), context)
+    later = T0 + 2 * 3600 * 1000  # the disconnect never came; versionNumber was reset
+    presence.handler(lifecycle("connected", "alice1-a", later, version=0), context)
+    assert item("alice1-a")["connectedAt"] == later
+
+
+def test_close_events_are_still_ordered_by_version_number(env, context) -> None:
+    presence.handler(lifecycle("connected", "alice1-a", T0, version=5), context)
+    presence.handler(lifecycle("disconnected", "alice1-a", T0 + 30_000, version=4), context)
+    assert item("alice1-a")["status"] == "connected"
+
+
 def test_join_before_connect_event_is_kept(env, context) -> None:
     join(context, "alice1-a", "lobby", "Alice", T0 + 10)
     presence.handler(lifecycle("connected", "alice1-a", T0 + 5, version=1), context)
