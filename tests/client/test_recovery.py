@@ -32,6 +32,8 @@ def next_matching(session: ChatSession, predicate: Any, timeout: float = 30) -> 
             break
         if predicate(item):
             return item
+        if item.topic == "$client/failed":
+            raise AssertionError(f"the session gave up: {item.payload}")
     raise AssertionError(f"nothing matched within {timeout}s")
 
 
@@ -72,13 +74,16 @@ def test_resubscribes_and_rejoins_after_the_broker_drops_it(site: EmulatorProces
 def test_gets_a_new_token_after_a_restart_with_a_new_key(fresh_emulator: EmulatorProcess) -> None:
     warm_up(fresh_emulator.base_url)
     room = _room()
-    alice, _ = open_site_session(fresh_emulator.base_url, "Alice", recover=True)
+    # Enough attempts to outlast a restart on a loaded machine (waits stop growing at 10 s).
+    alice, _ = open_site_session(
+        fresh_emulator.base_url, "Alice", recover=True, reconnect_attempts=30
+    )
     try:
         alice.join(room, "Alice")
         old_client_id = alice.client_id
         fresh_emulator.stop()  # no state kept: the restarted emulator signs with a new key
         fresh_emulator.start()
-        resumed = next_matching(alice, lambda i: i.topic == "$client/resumed", 90)
+        resumed = next_matching(alice, lambda i: i.topic == "$client/resumed", 150)
         assert resumed.payload["clientId"] != old_client_id  # a new token, a new principal
         send_from_another_client(fresh_emulator.base_url, room, "after the restart")
         next_matching(alice, is_text("after the restart"), 20)
