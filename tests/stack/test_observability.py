@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from stack.functions import FUNCTIONS
+from stack.observability import ALARMS
 from tests.stack.conftest import of_type
 
 OWN = {"Fn::Sub": "ServerlessChat/${AWS::StackName}"}
@@ -244,3 +246,21 @@ def test_dashboard_shows_what_an_operator_looks_at_first(resources: dict[str, An
     # Without the stream, nothing names its resources (they do not exist).
     assert ("ChatStream" in text) is stream and ("StreamFailureQueue" in text) is stream
     assert ("${RulePrefix}_stream" in text) is stream
+
+
+def test_docs_say_what_every_alarm_means():
+    """docs/operations.md has a row for every alarm (the per-function ones as
+    ``<function>-function-<kind>``), and names no alarm the template lacks."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    table = page[page.index("## The alarms") : page.index("## The dashboard")]
+    documented = set(re.findall(r"^\| `([a-z<>-]+)`", table, re.MULTILINE))
+    documented |= set(re.findall(r"`([a-z]+-table-throttles)`", table))
+    documented |= {m for m in re.findall(r"`([a-z-]+)` \(with", table)}
+    expected = set()
+    for alarm in ALARMS:
+        name = alarm.name
+        for f in FUNCTIONS:
+            if name.startswith(f"{f.short}-function-"):
+                name = name.replace(f.short, "<function>", 1)
+        expected.add(name)
+    assert documented == expected
