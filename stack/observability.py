@@ -18,13 +18,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from troposphere import GetAtt, If, Join, Ref, Split, Sub, Template, cloudwatch, logs, sns
+from troposphere import GetAtt, If, Ref, Sub, Template, cloudwatch, logs, sns
 
 from iot_rules import RULES
 from stack.encryption import key_arn
 from stack.functions import FUNCTIONS, METRICS_NAMESPACE
 from stack.parameters import STREAM_ENABLED, add_optional
-from stack.rules import rule_name
+from stack.rules import rule_name, rule_prefix
 
 # The functions' business metrics (chatlib.metrics, through POWERTOOLS_METRICS_NAMESPACE)
 # and the rule-error count go here: one namespace per stack.
@@ -112,11 +112,6 @@ def _query(query_id: str, m: Metric) -> cloudwatch.MetricDataQuery:
         ),
         ReturnData=False,
     )
-
-
-def _rule_names() -> Join:
-    """Every rule name starts with the stack name, its '-' as '_' (stack.rules)."""
-    return Join("_", Split("-", Ref("AWS::StackName")))
 
 
 def _queue_alarm(title: str, name: str, queue: str, what: str, condition: str | None) -> Alarm:
@@ -302,7 +297,7 @@ def add_observability(t: Template) -> None:
 
 
 def _body(*, stream: bool) -> Sub:
-    return Sub(json.dumps(dashboard(stream=stream), sort_keys=True), RulePrefix=_rule_names())
+    return Sub(json.dumps(dashboard(stream=stream), sort_keys=True), RulePrefix=rule_prefix())
 
 
 OWN = NAMESPACE  # inside the dashboard's Fn::Sub text

@@ -25,7 +25,7 @@ REFUSED = "Refused"
 
 # An invocation that counted nothing (an ignored event, an empty batch) is normal here;
 # Powertools' documented way to silence its warning about it.
-warnings.filterwarnings("ignore", "No application metrics to publish*")
+warnings.filterwarnings("ignore", "No application metrics to publish")
 
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE)
 
