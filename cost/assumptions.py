@@ -24,6 +24,22 @@ CONNECT_ROUTE_MS = 15  # API Gateway design: $connect PutItem
 # Each invocation logs Lambda's START/END/REPORT lines and about one JSON line of ours.
 LOG_BYTES_PER_INVOCATION = 700
 
+# -- Monitoring (stack/observability.py, lambdas/chatlib/metrics.py) --------------------
+# Each invocation prints at most one embedded-metric-format line besides its logs (a
+# refusal is a line of its own, an invocation that counts nothing prints none): about
+# 200 bytes (180 to 215 measured, the stack name in the namespace included).
+EMF_BYTES_PER_INVOCATION = 200
+# Custom metrics, one per name and dimension values, all assumed to get data every hour
+# of the month (an upper bound: a refusal reason that never happens costs nothing):
+# RuleActionFailures (the rule-error metric filter) 1; Messages, Joins, HistoryPages,
+# Connected, Disconnected, TokensIssued, TokenErrors, Authorized, AuthorizerErrors 9;
+# Refused by reason: chat 7 (invalid_<join|history|leave|message>, invalid_command,
+# not_an_object, not_json), token 5 (bad_json, invalid_name, method_not_allowed,
+# payload_too_large, rate_limited), authorizer 3 (no_token, bad_token, expiring_token).
+CUSTOM_METRICS = 1 + 9 + 7 + 5 + 3
+# Alarm e-mails a month, when AlarmEmail is set: ten incidents, each ALARM then OK.
+ALARM_EMAILS_PER_MONTH = 20
+
 # -- Connections -----------------------------------------------------------------------
 # This design's web client renews its token at 80% of its lifetime and reconnects with
 # it (web/js/backoff.js renewDelay); the lifetime is the template's.

@@ -65,6 +65,18 @@ class Stack:
         mapping = self.template.resource("ChatStreamMapping").properties
         return int(mapping["BatchSize"]), float(mapping.get("MaximumBatchingWindowInSeconds", 0))
 
+    def alarm_metrics(self) -> int:
+        """Metrics the deployed alarms list (CloudWatch bills alarms per metric listed: a
+        metric-math alarm pays for each metric it reads, not for its expression)."""
+        count = 0
+        for alarm in self.template.resources("AWS::CloudWatch::Alarm"):
+            queries = alarm.properties.get("Metrics")
+            count += sum("MetricStat" in q for q in queries) if queries else 1
+        return count
+
+    def dashboards(self) -> int:
+        return sum(1 for _ in self.template.resources("AWS::CloudWatch::Dashboard"))
+
     def retention_default(self) -> int:
         return int(self.template.raw["Parameters"]["MessageRetentionDays"]["Default"])
 

@@ -23,7 +23,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
-from chatlib import config, tokens
+from chatlib import config, metrics, tokens
 from chatlib.log import logger
 from chatlib.policy import ArnScope, policy_documents
 
@@ -81,21 +81,25 @@ def authorize(event: Any, context: Any, now: float | None = None) -> dict[str, A
     token = extract_token(event)
     if not token:
         logger.info("denied", extra={"reason": "no token"})
+        metrics.refused("no_token")
         return dict(DENY)
     try:
         identity = tokens.verify(token)
     except tokens.TokenError as exc:
         logger.info("denied", extra={"reason": str(exc)})
+        metrics.refused("bad_token")
         return dict(DENY)
 
     remaining = identity.expires_at - int(time.time() if now is None else now)
     if remaining < MIN_SESSION_SECONDS:
         logger.info("denied", extra={"reason": f"token expires in {remaining}s (< 300s)"})
+        metrics.refused("expiring_token")
         return dict(DENY)
     disconnect_after = min(MAX_SESSION_SECONDS, remaining)
 
     scope = ArnScope.from_function_arn(getattr(context, "invoked_function_arn", None))
     logger.info("authorized", extra={"principalId": identity.principal_id, "kind": identity.kind})
+    metrics.count("Authorized")
     return {
         "isAuthenticated": True,
         "principalId": identity.principal_id,
@@ -110,10 +114,12 @@ def _logged(event: Any, context: Any) -> dict[str, Any]:
     return authorize(event, context)
 
 
+@metrics.metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         return _logged(event, context)
     except Exception:
         # A missing secret, an unreachable JWKS, a bad ARN or context: deny, never fail open.
         logger.exception("authorizer error; denying")
+        metrics.count("AuthorizerErrors")
         return dict(DENY)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from chatlib import commands
+from chatlib import commands, metrics
 from chatlib.log import logger
 
 if TYPE_CHECKING:
@@ -27,8 +27,11 @@ def record_handler(record: KinesisStreamRecord) -> str:
         payload = json.loads(record.kinesis.data_as_bytes().decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
         logger.warning("skipping a stream record that is not JSON", extra={"sequence": sequence})
+        metrics.refused("not_json")
         return "skipped"
-    return commands.handle_payload(payload)
+    outcome = commands.handle_payload(payload)
+    metrics.command(payload, outcome)
+    return outcome
 
 
 def process_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -62,6 +65,7 @@ def is_kinesis_event(event: Any) -> bool:
     )
 
 
+@metrics.metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: Any, context: Any) -> dict[str, Any]:
     if is_kinesis_event(event):
@@ -70,5 +74,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         return process_batch(event, context)
     if not isinstance(event, dict):
         logger.warning("ignoring an event that is not a JSON object")
+        metrics.refused("not_an_object")
         return {"outcome": "rejected"}
-    return {"outcome": commands.handle_payload(event)}
+    outcome = commands.handle_payload(event)
+    metrics.command(event, outcome)
+    return {"outcome": outcome}

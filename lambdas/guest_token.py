@@ -22,7 +22,7 @@ import binascii
 import json
 from typing import Any
 
-from chatlib import ratelimit, tokens
+from chatlib import metrics, ratelimit, tokens
 from chatlib.log import logger
 from chatlib.validation import ValidationError, validate_name
 
@@ -105,20 +105,24 @@ def parse_name(raw: bytes) -> str:
 
 def issue(event: dict[str, Any]) -> dict[str, Any]:
     if _method(event) != "POST":
+        metrics.refused("method_not_allowed")
         return _error(HttpError(405, "method_not_allowed", "use POST"), {"Allow": "POST"})
     source = ((event.get("requestContext") or {}).get("http") or {}).get("sourceIp")
     decision = ratelimit.check(source)
     if not decision.allowed:
         wait = decision.retry_after
         message = f"too many token requests from this address; try again in {wait} s"
+        metrics.refused("rate_limited")
         return _error(HttpError(429, "rate_limited", message), {"Retry-After": str(wait)})
     try:
         name = parse_name(read_body(event))
     except HttpError as exc:
         logger.info("token request refused", extra={"status": exc.status, "code": exc.code})
+        metrics.refused(exc.code)
         return _error(exc)
     issued = tokens.issue_guest_token(name)
     logger.info("guest token issued", extra={"principalId": issued.principal_id})
+    metrics.count("TokensIssued")
     return _response(
         200,
         {
@@ -129,10 +133,12 @@ def issue(event: dict[str, Any]) -> dict[str, Any]:
     )
 
 
+@metrics.metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     try:
         return issue(event if isinstance(event, dict) else {})
     except Exception:
         logger.exception("token function error")
+        metrics.count("TokenErrors")
         return _error(HttpError(500, "internal", "could not issue a token"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatlib import commands, connections
+from chatlib import commands, connections, metrics
 from chatlib.log import logger
 from chatlib.validation import reply_client_id
 
@@ -71,6 +71,9 @@ def handle_event(event: Any) -> str:
     return "disconnected"
 
 
+@metrics.metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    return {"outcome": handle_event(event)}
+    outcome = handle_event(event)
+    metrics.outcome(outcome)
+    return {"outcome": outcome}

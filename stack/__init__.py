@@ -14,6 +14,9 @@ Where each resource is declared:
     rule_actions.py  ACTIONS: each iot_rules action -> TopicRule property, role
                      statement, resource permission
     site.py          SiteBucket (+ policy), SiteDistribution, its function, OAC, headers
+    protection.py    TokenRequestsPerMinute, RateLimitTable, AsyncFailureQueue
+    observability.py AlarmEmail (+ AlarmEmailGiven), AlarmTopic (+ subscription), the
+                     rule-error metric filter, ALARMS, Dashboard
     outputs.py       the outputs the deploy tool reads
     encryption.py    StackKey (KMS) and every role's use of it
     build.py         assembles the parts, deletion policies, render, --check

@@ -22,6 +22,7 @@ from stack.auth import add_auth
 from stack.data import add_data
 from stack.encryption import add_stack_key, grant_key_use
 from stack.functions import add_functions
+from stack.observability import add_observability
 from stack.outputs import add_outputs
 from stack.parameters import add_parameters
 from stack.protection import add_protection
@@ -71,6 +72,7 @@ def build() -> Template:
     add_auth(t)
     add_rules(t)
     add_site(t)
+    add_observability(t)
     add_outputs(t)
     # After the parts: the key's policy names every log group, and every role gets the
     # key statements its own statements imply.

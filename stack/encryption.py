@@ -1,14 +1,15 @@
 """The stack key: one customer managed KMS key for what the stack stores.
 
-The log groups, both tables, the stream's failure queue, the token secret and the
-functions' environment variables are encrypted with it (the Kinesis stream keeps the
+The log groups, the tables, the failure queues, the alarm topic, the token secret and
+the functions' environment variables are encrypted with it (the Kinesis stream keeps the
 AWS managed ``aws/kinesis`` key; docs/deploy.md, "Security posture", says why one key
 and what it costs).
 
 Who may use it is decided in two places, as AWS KMS evaluates them
 (https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html):
 - the key policy lets this account's IAM policies grant its use, lets CloudWatch Logs
-  use it for this stack's log groups only, and lets DynamoDB read the key's metadata;
+  use it for this stack's log groups only, lets CloudWatch alarms publish to the
+  encrypted alarm topic, and lets DynamoDB read the key's metadata;
 - each role that reads or writes an encrypted table, queue or secret gets a statement
   allowing the key through that service only (``kms:ViaService``), added by
   ``grant_key_use`` from the role's own statements, so a new role cannot forget it.
@@ -110,6 +111,17 @@ def key_policy(t: Template) -> dict[str, Any]:
                 "Condition": {
                     "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": _log_group_arns(t)}
                 },
+            },
+            {
+                # CloudWatch alarms publish to AlarmTopic, which this key encrypts: the
+                # key policy statement of "Enable compatibility between event sources
+                # from AWS services and encrypted topics",
+                # https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+                "Sid": "CloudWatchAlarmsPublishToTheAlarmTopic",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
             },
             {
                 # DynamoDB checks the key it encrypts a table with (the key policy example of

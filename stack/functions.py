@@ -33,6 +33,10 @@ RULE_INVOKED = frozenset(
 ASYNC_RETRIES = 2
 ASYNC_MAX_EVENT_AGE_SECONDS = 3600  # a join or lifecycle event older than this is stale
 
+# The CloudWatch namespace of the functions' own metrics (chatlib.metrics writes them as
+# embedded metric format log lines; stack/observability.py alarms on and charts them).
+METRICS_NAMESPACE = "ServerlessChat/${AWS::StackName}"
+
 RUNTIME = "python3.12"
 ARCHITECTURE = "arm64"
 SOURCE = "lambdas"
@@ -56,7 +60,8 @@ class Function:
     # The default of its <Name>Concurrency parameter: its reserved concurrency, the most
     # instances it may run at once (and, for a function URL, 10 x this per second).
     concurrency: int
-    # Besides TOPIC_ROOT, LOG_LEVEL and POWERTOOLS_SERVICE_NAME, which every function gets.
+    # Besides TOPIC_ROOT, LOG_LEVEL and the POWERTOOLS_ service name and metrics namespace,
+    # which every function gets.
     environment: Mapping[str, Any]
     # Least privilege besides writing its own log group: statements, or Fn::If of one.
     statements: tuple[Statement | If, ...]
@@ -287,6 +292,7 @@ def add_function(t: Template, f: Function) -> None:
                     "TOPIC_ROOT": Ref("TopicRoot"),
                     "LOG_LEVEL": "INFO",
                     "POWERTOOLS_SERVICE_NAME": f.short,
+                    "POWERTOOLS_METRICS_NAMESPACE": Sub(METRICS_NAMESPACE),
                     **f.environment,
                 }
             ),

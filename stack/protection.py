@@ -1,6 +1,7 @@
 """What bounds abuse and keeps failures visible: the token endpoint's per-source rate
-limit, the queue failed asynchronous invocations land in, and alarms on both failure
-queues (docs/deploy.md, "Abuse protection", says what each costs).
+limit and the queue failed asynchronous invocations land in (docs/deploy.md, "Abuse
+protection", says what each costs). The alarms on both failure queues are with the
+other alarms, in observability.py.
 
 The functions' reserved concurrency (<Name>Concurrency) and their asynchronous
 invocation settings are declared with the functions (functions.py), the token URL's
@@ -9,19 +10,18 @@ CORS origin with the URL (auth.py).
 
 from __future__ import annotations
 
-from troposphere import GetAtt, Parameter, Sub, Template, cloudwatch, sqs
+from troposphere import Parameter, Sub, Template, sqs
 from troposphere import dynamodb as ddb
 
 from stack.data import FAILURE_RETENTION_SECONDS, stack_key_sse
 from stack.encryption import key_arn
 from stack.findings import RATE_COUNTERS_NOT_BACKED_UP, skipped
-from stack.parameters import STREAM_ENABLED
 
 TOKEN_REQUESTS_PER_MINUTE = 30
 
 
 def add_protection(t: Template) -> None:
-    """TokenRequestsPerMinute, RateLimitTable, AsyncFailureQueue and the queues' alarms."""
+    """TokenRequestsPerMinute, RateLimitTable and AsyncFailureQueue."""
     t.add_parameter(
         Parameter(
             "TokenRequestsPerMinute",
@@ -51,32 +51,5 @@ def add_protection(t: Template) -> None:
             "AsyncFailureQueue",
             KmsMasterKeyId=key_arn(),
             MessageRetentionPeriod=FAILURE_RETENTION_SECONDS,
-        )
-    )
-    add_queue_alarm(t, "AsyncFailureAlarm", "AsyncFailureQueue", "a rule's function invocation")
-    add_queue_alarm(t, "StreamFailureAlarm", "StreamFailureQueue", "a stream batch", STREAM_ENABLED)
-
-
-def add_queue_alarm(
-    t: Template, title: str, queue: str, what: str, condition: str | None = None
-) -> None:
-    """In ALARM while ``queue`` holds a message: something failed for good and waits
-    there to be looked at. No action is attached; add one (SNS, chat ops) as needed."""
-    t.add_resource(
-        cloudwatch.Alarm(
-            title,
-            AlarmDescription=f"{what} failed after its retries: see the queue's messages",
-            Namespace="AWS/SQS",
-            MetricName="ApproximateNumberOfMessagesVisible",
-            Dimensions=[
-                cloudwatch.MetricDimension(Name="QueueName", Value=GetAtt(queue, "QueueName"))
-            ],
-            Statistic="Maximum",
-            Period=300,
-            EvaluationPeriods=1,
-            Threshold=1,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-            TreatMissingData="notBreaching",
-            **({"Condition": condition} if condition else {}),
         )
     )

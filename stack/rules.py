@@ -18,9 +18,14 @@ from stack.logs import log_group
 from stack.rule_actions import action_property, resource_permission, role_statement, rule_text
 
 
+def rule_prefix() -> Join:
+    """The stack name with its '-' as '_' (rule names: [A-Za-z0-9_])."""
+    return Join("_", Split("-", Ref("AWS::StackName")))
+
+
 def rule_name(rule: rule_spec.Rule) -> Join:
-    """<StackName>_<rule>, with the stack name's '-' as '_' (rule names: [A-Za-z0-9_])."""
-    return Join("", [Join("_", Split("-", Ref("AWS::StackName"))), f"_{rule.name}"])
+    """<rule_prefix>_<rule>."""
+    return Join("", [rule_prefix(), f"_{rule.name}"])
 
 
 def add_rules(t: Template) -> None:

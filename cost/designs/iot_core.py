@@ -250,4 +250,20 @@ def model(w: Workload) -> tuple[Usage, Counts]:
     iot.device_publish("history", OUT, p.history_command, w.history_pages)
     common.add_message_storage(out, w, p.stored_item)
     common.add_site(out, w)
+    add_monitoring(out, stack)
     return out, iot.counts
+
+
+def add_monitoring(out: Usage, stack: Stack) -> None:
+    """What stack/observability.py adds: the alarms and the dashboard the template
+    declares, the functions' custom metrics and the log lines that carry them, the alarm
+    e-mails. The other two designs would want monitoring too; it is not counted there."""
+    out.add("cloudwatch_alarm_metrics", "alarms, per metric listed", stack.alarm_metrics())
+    out.add("cloudwatch_dashboards", "the operator's dashboard", stack.dashboards())
+    out.add(
+        "cloudwatch_custom_metrics", "business metrics, rule errors", assumptions.CUSTOM_METRICS
+    )
+    emf = out.units("lambda_requests") * assumptions.EMF_BYTES_PER_INVOCATION / metering.GB
+    out.add("logs_ingestion", "functions' metric lines (EMF)", emf)
+    out.add("logs_storage", "functions' metric lines (EMF)", emf)
+    out.add("sns_email_notifications", "alarm e-mails", assumptions.ALARM_EMAILS_PER_MONTH)

@@ -91,3 +91,19 @@ def test_the_stream_path_writes_each_message_once_and_costs_stream_hours():
     assert on.units("dynamodb_write_units") == pytest.approx(off.units("dynamodb_write_units"))
     assert on.units("kinesis_stream_hours") == 720 and off.units("kinesis_stream_hours") == 0
     assert on.units("kinesis_data_in") > 0 and off.units("kinesis_data_in") == 0
+
+
+def test_monitoring_is_counted_from_the_template():
+    """Alarms bill per metric they list: the stream adds its failure-queue and lag
+    alarms (one metric each); metric-math alarms count their metrics, not the sum."""
+    assert load_stack(stream=False).alarm_metrics() == 22
+    assert load_stack(stream=True).alarm_metrics() == 24
+    assert load_stack().dashboards() == 1
+    small = Workload(
+        users=100, hours=10, messages=10, room_size=10, message_bytes=100, history=1, stream=False
+    )
+    usage = iot_core.usage(small)
+    assert usage.units("cloudwatch_alarm_metrics") == 22
+    assert usage.units("cloudwatch_custom_metrics") == 25
+    emf = dict(usage.parts["logs_ingestion"])["functions' metric lines (EMF)"]
+    assert emf == pytest.approx(usage.units("lambda_requests") * 200 / 2**30)

@@ -36,8 +36,15 @@ UNITS = {
         "lambda_arm_duration": 3_086.25,
         "dynamodb_write_units": 495_000,
         "dynamodb_read_units": 384_000,
-        "logs_ingestion": 225_000 * 700 / 2**30,
-        "logs_storage": 225_000 * 700 / 2**30,
+        # 700 bytes of logs and 200 of metric lines (EMF) an invocation
+        "logs_ingestion": 225_000 * 900 / 2**30,
+        "logs_storage": 225_000 * 900 / 2**30,
+        # stack/observability.py without the stream: 11 one-metric alarms, the rule
+        # throttle alarm over 5 rules, 3 table alarms over 2 metrics each
+        "cloudwatch_alarm_metrics": 22,
+        "cloudwatch_dashboards": 1,
+        "cloudwatch_custom_metrics": 25,
+        "sns_email_notifications": 20,
         **SHARED,
     },
     "apigw": {
@@ -65,7 +72,7 @@ UNITS = {
 }
 # (list price, always-free, 12-month tier) in USD, and how the page prints them.
 TOTALS = {
-    "iot": ((10.2486, 0.2427, 0.7190), ("**10.25**", "**-0.24**", "**-0.72**")),
+    "iot": ((22.9713, 7.2640, 0.7190), ("**22.97**", "**-7.26**", "**-0.72**")),
     "apigw": ((5.6572, 0.5902, 1.1875), ("**5.66**", "**-0.59**", "**-1.19**")),
     "appsync": ((4.5883, 0.1551, 0.0), ("**4.59**", "**-0.16**", "**0.00**")),
 }

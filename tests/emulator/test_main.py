@@ -23,6 +23,18 @@ def test_prints_one_url_and_stops_cleanly_on_ctrl_c() -> None:
     assert "emulated AWS::IoT::TopicRule" in output
     assert "skipped  AWS::CloudFront::Distribution" in output
     assert "skipped  AWS::KMS::Key" in output
+    # Observability (stack/observability.py) is AWS's alone: reported, not emulated.
+    for kind in (
+        "AWS::CloudWatch::Alarm",
+        "AWS::CloudWatch::Dashboard",
+        "AWS::Logs::MetricFilter",
+        "AWS::SNS::Topic",
+    ):
+        assert f"skipped  {kind}" in output
+    # The token function's business metric, as an EMF line in its log (chatlib.metrics).
+    emf = [json.loads(line.split("] ", 1)[1]) for line in emulator.output if '"_aws"' in line]
+    assert [d["TokensIssued"] for d in emf if "TokensIssued" in d] == [[1.0]]
+    assert {d["_aws"]["CloudWatchMetrics"][0]["Namespace"] for d in emf} == {"ServerlessChat/local"}
     assert "emulated AWS::IAM::Role                        8  (moto IAM, enforced)" in output
     assert "IAM: enforced (8 roles; --no-iam turns it off)" in output
     assert "Traceback" not in output, output

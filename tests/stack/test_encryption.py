@@ -52,12 +52,14 @@ def test_everything_stored_uses_the_stack_key(resources: dict[str, Any]) -> None
 
 def test_key_policy(resources: dict[str, Any]) -> None:
     """The account's IAM decides; CloudWatch Logs only for exactly this stack's log
-    groups (the encryption context AWS documents); DynamoDB reads metadata; no one else."""
+    groups (the encryption context AWS documents); CloudWatch alarms may encrypt what
+    they publish to the alarm topic; DynamoDB reads metadata; no one else."""
     statements = resources["StackKey"]["Properties"]["KeyPolicy"]["Statement"]
     by_sid = {s["Sid"]: s for s in statements}
     assert set(by_sid) == {
         "AccountIamPoliciesDecide",
         "CloudWatchLogsForThisStacksGroups",
+        "CloudWatchAlarmsPublishToTheAlarmTopic",
         "DynamoDBReadsKeyMetadata",
     }
     assert by_sid["AccountIamPoliciesDecide"]["Principal"] == {
@@ -71,6 +73,9 @@ def test_key_policy(resources: dict[str, Any]) -> None:
     ]
     condition = logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]
     assert sorted(map(json.dumps, condition)) == sorted(map(json.dumps, expected))
+    alarms = by_sid["CloudWatchAlarmsPublishToTheAlarmTopic"]
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert alarms["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
     assert by_sid["DynamoDBReadsKeyMetadata"]["Principal"] == {"Service": "dynamodb.amazonaws.com"}
     metadata_actions = by_sid["DynamoDBReadsKeyMetadata"]["Action"]
     assert all(a.startswith(("kms:Describe", "kms:Get", "kms:List")) for a in metadata_actions)

@@ -40,7 +40,7 @@ FUNCTION_ENV = {
     ),
     "PresenceFunction": ("presence.handler", {"CONNECTIONS_TABLE"}),
 }
-COMMON_ENV = {"TOPIC_ROOT", "LOG_LEVEL", "POWERTOOLS_SERVICE_NAME"}
+COMMON_ENV = {"TOPIC_ROOT", "LOG_LEVEL", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}
 POWERTOOLS = {"Ref": "PowertoolsLayer"}
 JWKS = {"Fn::If": ["JwksConfigured", {"Ref": "JwksLayer"}, {"Ref": "AWS::NoValue"}]}
 PYJWT = {"Source": "lambdas", "Requirements": "lambdas/requirements/pyjwt.txt"}
@@ -86,6 +86,10 @@ def test_function_contract(resources: dict[str, Any], logical_id: str) -> None:
     assert set(props["Environment"]["Variables"]) == env | COMMON_ENV
     assert props["Environment"]["Variables"]["TOPIC_ROOT"] == {"Ref": "TopicRoot"}
     assert props["Environment"]["Variables"]["LOG_LEVEL"] == "INFO"
+    # One namespace per stack for the functions' embedded-format metrics.
+    assert props["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == {
+        "Fn::Sub": "ServerlessChat/${AWS::StackName}"
+    }
     assert "${AWS::StackName}-" in props["FunctionName"]["Fn::Sub"]
     short = props["FunctionName"]["Fn::Sub"].removeprefix("${AWS::StackName}-")
     group = resources[logical_id.removesuffix("Function") + "LogGroup"]["Properties"]

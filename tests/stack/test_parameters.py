@@ -72,9 +72,11 @@ def references(node: Any) -> set[str]:
                 found.add(value[0] if isinstance(value, list) else value.split(".")[0])
             elif key == "Fn::Sub":
                 text = value if isinstance(value, str) else value[0]
-                found |= {m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text)}
+                names = {m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text)}
                 if not isinstance(value, str):
+                    names -= set(value[1])  # the Sub's own variables
                     found |= references(value[1])
+                found |= names
             else:
                 found |= references(value)
     return found
@@ -110,16 +112,19 @@ def test_condition_is_enable_stream_true(template: dict[str, Any]) -> None:
 
 
 def test_stream_resources_are_conditional(template: dict[str, Any]) -> None:
-    """Stream, mapping, failure queue and its alarm, stream rule and its role all carry
-    the condition (the only other conditional resource is JwksLayer, test_layers.py)."""
+    """Stream, mapping, failure queue and its alarm, the stream's lag alarm, stream rule
+    and its role all carry the condition (the only other conditional resources are
+    JwksLayer, test_layers.py, and AlarmEmailSubscription, test_observability.py)."""
+    others = {"JwksLayer", "AlarmEmailSubscription"}
     conditional = {
-        k for k, v in template["Resources"].items() if v.get("Condition") and k != "JwksLayer"
+        k for k, v in template["Resources"].items() if v.get("Condition") and k not in others
     }
     assert conditional == {
         "ChatStream",
         "ChatStreamMapping",
         "StreamFailureQueue",
         "StreamFailureAlarm",
+        "StreamIteratorAgeAlarm",
         "StreamRule",
         "StreamRuleRole",
     }

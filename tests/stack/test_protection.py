@@ -33,6 +33,7 @@ def test_failure_queues_are_encrypted_and_alarmed(resources: dict[str, Any]):
     alarmed = {
         a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]
         for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == "AWS/SQS"
     }
     assert alarmed == {"AsyncFailureQueue", "StreamFailureQueue"}
     for name in alarmed:
