@@ -55,6 +55,9 @@ class RolePolicies:
     AWS applies policy changes within seconds too ("changes that I make are not always
     immediately visible", IAM troubleshooting). A role that does not exist, or whose
     policies do not parse, has no permissions: every request it makes is denied.
+
+    One reader per role at a time: requests that find the copy stale while it is being
+    read wait for that read instead of each reading IAM again (under load, dozens did).
     """
 
     def __init__(self, iam_client: Callable[[], Any], ttl: float = DEFAULT_TTL) -> None:
@@ -62,6 +65,7 @@ class RolePolicies:
         self._ttl = ttl
         self._cache: dict[str, tuple[float, PolicySet]] = {}
         self._lock = threading.Lock()
+        self._readers: dict[str, threading.Lock] = {}  # per role: held while IAM is read
 
     def cached(self, role_arn: str) -> PolicySet | None:
         """The role's policies if they were read less than ``ttl`` seconds ago."""
@@ -76,9 +80,15 @@ class RolePolicies:
         found = self.cached(role_arn)
         if found is not None:
             return found
-        policies = self._read(role_arn)
         with self._lock:
-            self._cache[role_arn] = (time.monotonic(), policies)
+            reader = self._readers.setdefault(role_arn, threading.Lock())
+        with reader:
+            found = self.cached(role_arn)  # read by the request this one waited for
+            if found is not None:
+                return found
+            policies = self._read(role_arn)
+            with self._lock:
+                self._cache[role_arn] = (time.monotonic(), policies)
         return policies
 
     def _read(self, role_arn: str) -> PolicySet:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from emulator.aws.iam.policies import (
     RolePolicies,
@@ -45,6 +47,27 @@ def test_policies_are_reused_for_the_ttl_then_read_again(gate: Gate) -> None:
     stale = RolePolicies(iam, ttl=-1)
     stale.get(role)
     assert stale.cached(role) is None
+
+
+def test_requests_that_find_the_copy_stale_together_read_iam_once(gate: Gate) -> None:
+    reads: list[str] = []
+
+    def iam() -> object:
+        reads.append("read")
+        return gate.admin("iam")
+
+    policies = RolePolicies(iam, ttl=60)
+    role = gate.role([statement("kinesis:PutRecord")])
+    start = threading.Barrier(8)
+
+    def get() -> object:
+        start.wait()
+        return policies.get(role)
+
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda _: get(), range(8)))
+    assert len(reads) == 1
+    assert all(found is got[0] for found in got)
 
 
 def test_a_missing_role_is_granted_nothing(gate: Gate) -> None:
