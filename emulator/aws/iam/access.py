@@ -19,6 +19,7 @@ from emulator.aws.iam.lambda_permissions import denial_message as resource_denia
 from emulator.aws.iam.policies import RolePolicies, denial_message, evaluate
 from emulator.aws.services import AwsServices
 from emulator.iot.policy import Decision
+from emulator.rules.target import BotoClients
 from emulator.template import Template
 
 log = logging.getLogger("emulator.iam")
@@ -36,6 +37,8 @@ class EmulatorIam:
         self.policies = RolePolicies(lambda: aws.client("iam"))
         self.permissions = LambdaPermissions.from_template(template)
         self.clients = RoleClients(self.issuer, aws.endpoint_url, aws.region)
+        # The emulator's own credentials (not evaluated), for calls it has authorized.
+        self.own_client = BotoClients(aws.endpoint_url, aws.region)
 
     async def credentials(
         self, role_arn: str, service: str, name: str, min_remaining: float
