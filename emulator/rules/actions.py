@@ -230,10 +230,11 @@ async def _client(action: RuleAction, service: str, env: ActionEnv) -> Any:
 class DynamoDBv2Action(RuleAction):
     """PutItem with each output column as an attribute.
 
-    Each item is authorized as the PutItem it stands for (``dynamodb:PutItem`` on the
-    table, for the action's role), then written with the items of a short window in one
-    BatchWriteItem (emulator.rules.item_batches): same outcome per message, a fraction
-    of the requests.
+    AWS IoT assumes the action's role to perform ``dynamodb:PutItem``: each item is
+    authorized as that PutItem (the role's policies, on the table's ARN), then written
+    with the items of a short window in one BatchWriteItem (emulator.rules.item_batches):
+    same outcome per message, a fraction of the requests. "DynamoDBv2",
+    https://docs.aws.amazon.com/iot/latest/developerguide/dynamodb-v2-rule-action.html
     """
 
     table: Template

@@ -95,6 +95,7 @@ def report(enforced: bool, roles: int) -> str:
             "  evaluated: every call to DynamoDB, Kinesis, Secrets Manager, SQS, CloudWatch "
             "Logs, STS and IAM made with a function's or rule action's role credentials;",
             "             iot:Publish by functions (data plane) and republish actions; "
+            "dynamodb:PutItem by dynamoDBv2 actions (each item); "
             "lambda:InvokeFunction by rules and the custom authorizer; function URLs "
             "(AuthType NONE)",
             "  not evaluated: policy conditions (an Allow with a Condition grants nothing), "
