@@ -30,6 +30,7 @@ from werkzeug.serving import make_server
 
 from emulator import logs
 from emulator.aws.atomic_writes import SerializedItemWrites
+from emulator.aws.dispatch import DirectDispatch
 
 ADMIN_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
@@ -71,7 +72,7 @@ def main() -> None:
     # stdout carries only "ready" (the parent stops reading it); logs go to stderr.
     logs.configure(args.log_level, sys.stderr, ("werkzeug", "botocore", "urllib3", "moto"))
     threading.Thread(target=_exit_at_eof, daemon=True).start()
-    app: Any = SerializedItemWrites(DomainDispatcherApplication(create_backend_app))
+    app: Any = SerializedItemWrites(DirectDispatch(DomainDispatcherApplication(create_backend_app)))
     if not args.no_iam:
         from emulator.aws.iam.gate import IamGate
         from emulator.aws.iam.policies import RolePolicies

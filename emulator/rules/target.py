@@ -52,6 +52,23 @@ class ActionTarget(Protocol):
         Its calls block; the engine only calls them from its thread pool.
         """
 
+    async def authorize(
+        self, role_arn: str | None, rule_name: str, action: str, resource: str, service: str
+    ) -> None:
+        """Raise ServiceError unless the role may perform ``action`` on ``resource``.
+
+        ``action`` is IAM's (``dynamodb:PutItem``); ``resource`` an ARN, or the part of
+        it after the account (``table/Messages``). ``service`` names the service in the
+        error (``Amazon DynamoDB``). The decision is the one IAM makes for a call signed
+        with the role's credentials; a call it allows is then made with ``own_client``.
+        """
+
+    def own_client(self, service: str) -> Any:
+        """A boto3 client with the emulator's own credentials, for calls ``authorize`` allowed.
+
+        Its calls block; the engine only calls them from its thread pool.
+        """
+
 
 class BotoClients:
     """boto3 clients against one endpoint (moto), created once per service."""
@@ -99,4 +116,12 @@ class CallbackTarget:
         await self.invoke(function_arn, event)
 
     def aws_client(self, service: str, role_arn: str | None, rule_name: str) -> Any:
+        return self.clients(service)
+
+    async def authorize(
+        self, role_arn: str | None, rule_name: str, action: str, resource: str, service: str
+    ) -> None:
+        return None  # no IAM: every role may do everything
+
+    def own_client(self, service: str) -> Any:
         return self.clients(service)

@@ -19,6 +19,7 @@ from emulator.aws.iam.lambda_permissions import denial_message as resource_denia
 from emulator.aws.iam.policies import RolePolicies, denial_message, evaluate
 from emulator.aws.services import AwsServices
 from emulator.iot.policy import Decision
+from emulator.rules.target import BotoClients
 from emulator.template import Template
 
 log = logging.getLogger("emulator.iam")
@@ -36,6 +37,8 @@ class EmulatorIam:
         self.policies = RolePolicies(lambda: aws.client("iam"))
         self.permissions = LambdaPermissions.from_template(template)
         self.clients = RoleClients(self.issuer, aws.endpoint_url, aws.region)
+        # The emulator's own credentials (not evaluated), for calls it has authorized.
+        self.own_client = BotoClients(aws.endpoint_url, aws.region)
 
     async def credentials(
         self, role_arn: str, service: str, name: str, min_remaining: float
@@ -92,6 +95,7 @@ def report(enforced: bool, roles: int) -> str:
             "  evaluated: every call to DynamoDB, Kinesis, Secrets Manager, SQS, CloudWatch "
             "Logs, STS and IAM made with a function's or rule action's role credentials;",
             "             iot:Publish by functions (data plane) and republish actions; "
+            "dynamodb:PutItem by dynamoDBv2 actions (each item); "
             "lambda:InvokeFunction by rules and the custom authorizer; function URLs "
             "(AuthType NONE)",
             "  not evaluated: policy conditions (an Allow with a Condition grants nothing), "

@@ -55,6 +55,13 @@ class RolePolicies:
     AWS applies policy changes within seconds too ("changes that I make are not always
     immediately visible", IAM troubleshooting). A role that does not exist, or whose
     policies do not parse, has no permissions: every request it makes is denied.
+
+    One reader per role at a time: requests that find no usable copy while it is being
+    read wait for that read instead of each reading IAM again (under load, dozens did).
+    A copy older than ``ttl`` is still used up to twice that age while one reader
+    refreshes it in the background, so in steady use no request waits on IAM (every
+    two seconds, the republish action's check did, which stalled deliveries); a policy
+    change shows within ``ttl`` to ``2 * ttl`` seconds.
     """
 
     def __init__(self, iam_client: Callable[[], Any], ttl: float = DEFAULT_TTL) -> None:
@@ -62,24 +69,65 @@ class RolePolicies:
         self._ttl = ttl
         self._cache: dict[str, tuple[float, PolicySet]] = {}
         self._lock = threading.Lock()
+        self._readers: dict[str, threading.Lock] = {}  # per role: held while IAM is read
+        self._refreshing: set[str] = set()  # roles read in the background right now
 
     def cached(self, role_arn: str) -> PolicySet | None:
-        """The role's policies if they were read less than ``ttl`` seconds ago."""
+        """The role's policies if usable without waiting: read less than ``2 * ttl`` ago.
+
+        A copy older than ``ttl`` starts a background read of IAM (one per role).
+        """
+        with self._lock:
+            entry = self._cache.get(role_arn)
+        if entry is None:
+            return None
+        age = time.monotonic() - entry[0]
+        if age <= self._ttl:
+            return entry[1]
+        if age > 2 * self._ttl:
+            return None
+        with self._lock:
+            start = role_arn not in self._refreshing
+            self._refreshing.add(role_arn)
+        if start:
+            threading.Thread(target=self._refresh, args=(role_arn,), daemon=True).start()
+        return entry[1]
+
+    def get(self, role_arn: str) -> PolicySet:
+        """The role's policies, reading IAM when no usable copy is cached (blocking)."""
+        found = self.cached(role_arn)
+        if found is not None:
+            return found
+        return self._read_once(role_arn)
+
+    def _fresh(self, role_arn: str) -> PolicySet | None:
         with self._lock:
             entry = self._cache.get(role_arn)
         if entry is None or time.monotonic() - entry[0] > self._ttl:
             return None
         return entry[1]
 
-    def get(self, role_arn: str) -> PolicySet:
-        """The role's policies, reading IAM when the cached copy is stale (blocking)."""
-        found = self.cached(role_arn)
-        if found is not None:
-            return found
-        policies = self._read(role_arn)
+    def _read_once(self, role_arn: str) -> PolicySet:
+        """Read IAM, unless the reader this call waited for just did."""
         with self._lock:
-            self._cache[role_arn] = (time.monotonic(), policies)
+            reader = self._readers.setdefault(role_arn, threading.Lock())
+        with reader:
+            found = self._fresh(role_arn)
+            if found is not None:
+                return found
+            policies = self._read(role_arn)
+            with self._lock:
+                self._cache[role_arn] = (time.monotonic(), policies)
         return policies
+
+    def _refresh(self, role_arn: str) -> None:
+        try:
+            self._read_once(role_arn)
+        except Exception:  # the next request reads again, or uses its copy until 2 * ttl
+            log.exception("role %s: could not refresh its policies", role_arn)
+        finally:
+            with self._lock:
+                self._refreshing.discard(role_arn)
 
     def _read(self, role_arn: str) -> PolicySet:
         try:

@@ -58,6 +58,24 @@ class IamActionTarget:
             raise ServiceError("AWS Lambda", "AccessDeniedException", 403, str(exc)) from None
         await self.invoke(function_arn, event)
 
+    async def authorize(
+        self, role_arn: str | None, rule_name: str, action: str, resource: str, service: str
+    ) -> None:
+        if role_arn is None:
+            raise ServiceError("AWS IoT", "InvalidRequestException", 400, _NO_ROLE)
+        if not resource.startswith("arn:"):
+            prefix = action.partition(":")[0]
+            resource = f"arn:aws:{prefix}:{self.arns.region}:{self.arns.account_id}:{resource}"
+        try:
+            await self.iam.check_role(role_arn, IOT, rule_name, action, resource)
+        except AccessDenied as exc:  # as the IAM gate answers a JSON service: 400
+            raise ServiceError(service, "AccessDeniedException", 400, str(exc)) from None
+        except RoleNotAssumable as exc:
+            raise ServiceError("AWS STS", "AccessDenied", 403, str(exc)) from None
+
+    def own_client(self, service: str) -> Any:
+        return self.iam.own_client(service)
+
     def aws_client(self, service: str, role_arn: str | None, rule_name: str) -> Any:
         if role_arn is None:
             raise ServiceError("AWS IoT", "InvalidRequestException", 400, _NO_ROLE)

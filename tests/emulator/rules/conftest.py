@@ -84,6 +84,16 @@ class RecordingTarget:
             raise RuntimeError("no AWS clients in this test")
         return self.clients(service)
 
+    async def authorize(
+        self, role_arn: str | None, rule_name: str, action: str, resource: str, service: str
+    ) -> None:
+        self.acted_as.append((action.partition(":")[0], role_arn, rule_name))
+
+    def own_client(self, service: str) -> Any:
+        if self.clients is None:
+            raise RuntimeError("no AWS clients in this test")
+        return self.clients(service)
+
 
 @pytest.fixture
 def target() -> RecordingTarget:

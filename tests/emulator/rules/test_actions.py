@@ -92,6 +92,93 @@ async def test_dynamodb_put_item_lands(boto_clients: BotoClients) -> None:
     await engine.close()
 
 
+def messages_table(ddb: Any) -> None:
+    ddb.create_table(
+        TableName="Messages",
+        KeySchema=[
+            {"AttributeName": "room", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "room", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def record_operations(client: Any) -> list[str]:
+    """The operations the client sends from now on (botocore's public event hooks)."""
+    seen: list[str] = []
+    client.meta.events.register(
+        "before-call.dynamodb", lambda model, **_: seen.append(model.name), unique_id="ops"
+    )
+    return seen
+
+
+async def test_dynamodb_items_of_a_window_go_in_one_batch(boto_clients: BotoClients) -> None:
+    ddb = boto_clients("dynamodb")
+    messages_table(ddb)
+    operations = record_operations(ddb)
+    engine, target = make_engine(
+        boto_clients,
+        "SELECT * FROM 'chat/pub/+'",
+        {"DynamoDBv2": {"PutItem": {"TableName": "Messages"}, "RoleArn": ROLE}},
+    )
+    for n in range(30):
+        engine.dispatch("chat/pub/lobby", json.dumps({"room": "lobby", "sk": f"{n:02}"}).encode())
+    await engine.drain()
+    assert engine.stats.actions_ok == 30, engine.stats
+    assert operations == ["BatchWriteItem", "BatchWriteItem"]  # 25 (the limit), then 5
+    assert target.acted_as == [("dynamodb", ROLE, "rule")] * 30  # each item authorized
+    got = ddb.query(
+        TableName="Messages",
+        KeyConditionExpression="room = :r",
+        ExpressionAttributeValues={":r": {"S": "lobby"}},
+    )["Items"]
+    assert [item["sk"]["S"] for item in got] == [f"{n:02}" for n in range(30)]
+    await engine.close()
+
+
+async def test_dynamodb_batch_refused_whole_gives_each_item_its_own_answer(
+    boto_clients: BotoClients,
+) -> None:
+    """BatchWriteItem refuses duplicate keys and any bad item; PutItem's answers stand."""
+    ddb = boto_clients("dynamodb")
+    messages_table(ddb)
+    operations = record_operations(ddb)
+    engine, target = make_engine(
+        boto_clients,
+        "SELECT * FROM 'chat/pub/+'",
+        {"DynamoDBv2": {"PutItem": {"TableName": "Messages"}, "RoleArn": ROLE}},
+        ErrorAction={"Republish": {"Topic": "errors"}},
+    )
+    bodies = [
+        {"room": "lobby", "sk": "1", "text": "first"},
+        {"room": "lobby", "sk": "1", "text": "second"},  # same key: the later one wins
+        {"room": "lobby", "text": "no sort key"},  # invalid: only this one fails
+        {"room": "lobby", "sk": "2", "text": "other"},
+    ]
+    for body in bodies:
+        engine.dispatch("chat/pub/lobby", json.dumps(body).encode(), MessageContext("c"))
+    await engine.drain()
+    assert operations == ["BatchWriteItem"] + ["PutItem"] * 4
+    assert (engine.stats.actions_ok, engine.stats.actions_failed) == (3, 1), engine.stats
+    ((topic, payload, _),) = target.published
+    error = json.loads(payload)
+    assert topic == "errors"
+    assert json.loads(base64.b64decode(error["base64OriginalPayload"])) == bodies[2]
+    (failure,) = error["failures"]
+    assert "Error Code: ValidationException" in failure["errorMessage"]
+    got = ddb.query(
+        TableName="Messages",
+        KeyConditionExpression="room = :r",
+        ExpressionAttributeValues={":r": {"S": "lobby"}},
+    )["Items"]
+    assert [(i["sk"]["S"], i["text"]["S"]) for i in got] == [("1", "second"), ("2", "other")]
+    await engine.close()
+
+
 async def test_dynamodb_missing_table_runs_error_action(boto_clients: BotoClients) -> None:
     engine, target = make_engine(
         boto_clients,

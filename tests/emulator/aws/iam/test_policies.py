@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 from emulator.aws.iam.policies import (
     RolePolicies,
@@ -45,6 +48,59 @@ def test_policies_are_reused_for_the_ttl_then_read_again(gate: Gate) -> None:
     stale = RolePolicies(iam, ttl=-1)
     stale.get(role)
     assert stale.cached(role) is None
+
+
+def test_requests_that_find_the_copy_stale_together_read_iam_once(gate: Gate) -> None:
+    reads: list[str] = []
+
+    def iam() -> object:
+        reads.append("read")
+        return gate.admin("iam")
+
+    policies = RolePolicies(iam, ttl=60)
+    role = gate.role([statement("kinesis:PutRecord")])
+    start = threading.Barrier(8)
+
+    def get() -> object:
+        start.wait()
+        return policies.get(role)
+
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(lambda _: get(), range(8)))
+    assert len(reads) == 1
+    assert all(found is got[0] for found in got)
+
+
+def test_a_stale_copy_is_used_while_one_read_refreshes_it_behind(gate: Gate) -> None:
+    iam_admin = gate.admin("iam")
+    reading = threading.Event()
+    release = threading.Event()
+    reads: list[str] = []
+
+    def iam() -> object:
+        reads.append("read")
+        if len(reads) > 1:  # the background refresh: hold it until the test lets go
+            reading.set()
+            assert release.wait(10)
+        return iam_admin
+
+    policies = RolePolicies(iam, ttl=0.5)
+    role = gate.role([statement("kinesis:PutRecord")])
+    first = policies.get(role)
+    iam_admin.put_role_policy(
+        RoleName=role_name(role),
+        PolicyName="p",  # gate.role's inline policy, replaced
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement("sqs:*")]}),
+    )
+    deadline = time.monotonic() + 10
+    while not reading.is_set():  # older than ttl: served as is, while IAM is read again
+        assert policies.get(role) is first
+        assert time.monotonic() < deadline
+    assert policies.cached(role) is first and len(reads) == 2  # one reader at a time
+    release.set()
+    while policies.cached(role) is first:
+        assert time.monotonic() < deadline
+    assert evaluate(policies.get(role), "sqs:SendMessage", "*") is Decision.ALLOW
 
 
 def test_a_missing_role_is_granted_nothing(gate: Gate) -> None:

@@ -75,6 +75,37 @@ def test_aws_clients_act_as_the_role(aws: AwsServices) -> None:
         sqs.create_queue(QueueName="q")
 
 
+async def test_authorize_decides_as_iam_does_for_the_role(aws: AwsServices) -> None:
+    """The DynamoDB action's per-item check: dynamodb:PutItem on the table, for the role."""
+    table = "arn:aws:dynamodb:us-east-1:123456789012:table/Messages"
+    role = role_trusting(
+        aws, IOT, [{"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": table}]
+    )
+    made, _ = target(aws)
+    await made.authorize(role, "store", "dynamodb:PutItem", "table/Messages", "Amazon DynamoDB")
+    await made.authorize(role, "store", "dynamodb:PutItem", table, "Amazon DynamoDB")
+    with pytest.raises(ServiceError) as denied:
+        await made.authorize(role, "store", "dynamodb:PutItem", "table/Other", "Amazon DynamoDB")
+    assert (denied.value.service, denied.value.code, denied.value.status) == (
+        "Amazon DynamoDB",
+        "AccessDeniedException",
+        400,
+    )
+    assert str(denied.value) == (
+        f"User: arn:aws:sts::123456789012:assumed-role/{role.rsplit('/', 1)[1]}/store is not "
+        "authorized to perform: dynamodb:PutItem on resource: "
+        "arn:aws:dynamodb:us-east-1:123456789012:table/Other because no identity-based "
+        "policy allows the dynamodb:PutItem action"
+    )
+    with pytest.raises(ServiceError, match="dynamodb:DeleteItem"):
+        await made.authorize(role, "store", "dynamodb:DeleteItem", table, "Amazon DynamoDB")
+    lambda_only = role_trusting(aws, LAMBDA, [{"Effect": "Allow", "Action": "*", "Resource": "*"}])
+    with pytest.raises(ServiceError, match="cannot be assumed"):
+        await made.authorize(lambda_only, "store", "dynamodb:PutItem", table, "Amazon DynamoDB")
+    with pytest.raises(ServiceError, match="names no roleArn"):
+        await made.authorize(None, "store", "dynamodb:PutItem", table, "Amazon DynamoDB")
+
+
 async def test_a_lambda_action_needs_the_functions_permission(aws: AwsServices) -> None:
     permission = {
         "Type": "AWS::Lambda::Permission",
