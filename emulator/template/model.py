@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.template import naming
+from emulator.template.coverage import ignored_report
 from emulator.template.errors import TemplateError
 from emulator.template.intrinsics import NO_VALUE, Resolver, as_text
 from emulator.template.parameters import resolve_parameters
@@ -38,6 +39,8 @@ EMULATED_TYPES: dict[str, str] = {
     "AWS::IAM::Role": "moto IAM",
     "AWS::IoT::TopicRule": "rules engine",
     "AWS::IoT::Authorizer": "broker custom auth",
+    "AWS::IoT::DomainConfiguration": "default authorizer",
+    "AWS::Lambda::EventInvokeConfig": "asynchronous invocation retries",
 }
 
 
@@ -303,6 +306,14 @@ class Template:
                 f"  {status} {entry.type:<36} {len(entry.logical_ids):>2}  ({detail}) "
                 f"{', '.join(entry.logical_ids)}"
             )
+        included = {
+            logical_id: declared
+            for logical_id, declared in self.raw.get("Resources", {}).items()
+            if self._included(declared)
+        }
+        ignored = ignored_report(included)
+        if ignored:
+            lines.append(f"  ignored properties: {', '.join(ignored)}")
         if self.placeholders:
             lines.append(f"  placeholder parameters: {', '.join(self.placeholders)}")
         return "\n".join(lines)

@@ -136,6 +136,10 @@ class _Compiler:
 
         def case(msg: Message) -> Any:
             value = subject(msg) if subject is not None else UNDEFINED
+            if subject is not None and value is UNDEFINED:
+                # "If v is Undefined, the result of the case statement is Undefined."
+                # (https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-case.html)
+                return UNDEFINED
             for condition, result in whens:
                 hit = condition(msg)
                 if subject is not None:
