@@ -27,6 +27,7 @@ _PROVISIONED_TYPES = (
     "AWS::SecretsManager::Secret",
     "AWS::SQS::Queue",
     "AWS::Logs::LogGroup",
+    "AWS::SNS::Topic",
 )
 
 
@@ -200,6 +201,20 @@ def uses_aws_managed_policies(template: Template) -> bool:
     )
 
 
+def create_topic(sns: Any, resource: Resource) -> None:
+    """CreateTopic (FIFO attributes and tags kept); its subscriptions are not created."""
+    props = resource.properties
+    attributes = {
+        k: str(props[k]).lower() if isinstance(props[k], bool) else str(props[k])
+        for k in ("DisplayName", "FifoTopic", "ContentBasedDeduplication")
+        if k in props
+    }
+    request: dict[str, Any] = {"Name": resource.physical_id, "Attributes": attributes}
+    if props.get("Tags"):
+        request["Tags"] = props["Tags"]
+    sns.create_topic(**request)
+
+
 _CREATORS: dict[str, tuple[str, Callable[[Any, Resource], None]]] = {
     "AWS::IAM::Role": ("iam", create_role),
     "AWS::DynamoDB::Table": ("dynamodb", create_table),
@@ -207,6 +222,7 @@ _CREATORS: dict[str, tuple[str, Callable[[Any, Resource], None]]] = {
     "AWS::SecretsManager::Secret": ("secretsmanager", create_secret),
     "AWS::SQS::Queue": ("sqs", create_queue),
     "AWS::Logs::LogGroup": ("logs", create_log_group),
+    "AWS::SNS::Topic": ("sns", create_topic),
 }
 
 

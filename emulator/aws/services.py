@@ -34,6 +34,7 @@ MOTO_SERVICE_IDS = (
     "SQS",
     "CLOUDWATCH_LOGS",
     "STS",
+    "SNS",
 )
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 

@@ -374,6 +374,41 @@ def _ensure_stream(client: Any, group: str, stream: str) -> None:
 
 
 @dataclass(frozen=True)
+class SnsAction(RuleAction):
+    """Publish the output to an SNS topic ("Amazon SNS" rule action,
+    https://docs.aws.amazon.com/iot/latest/developerguide/sns-rule-action.html):
+    ``MessageFormat`` RAW (default) sends it as it is, JSON as a JSON message structure."""
+
+    target_arn: str
+    json_format: bool = False
+    role_arn: str | None = None
+    failed_action: ClassVar[str] = "SnsAction"
+    failure = "publish the message to the SNS topic"
+    service = "Amazon SNS"
+    action_name = "sns"
+    label = "Target"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> SnsAction:
+        message_format = str(_param(params, "MessageFormat", "RAW")).upper()
+        if message_format not in ("RAW", "JSON"):
+            raise RuleDefinitionError(f"MessageFormat must be RAW or JSON, not {message_format}")
+        return cls(str(_param(params, "TargetArn")), message_format == "JSON", _role(params))
+
+    def resource(self, msg: Message) -> str:
+        return self.target_arn
+
+    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+        message = encode_output(output).decode("utf-8", errors="replace")
+        extra = {"MessageStructure": "json"} if self.json_format else {}
+        client = await self.calling(msg, _client(self, "sns", env))
+        publish = env.run_blocking(
+            client.publish, TargetArn=self.target_arn, Message=message, **extra
+        )
+        await self.calling(msg, publish)
+
+
+@dataclass(frozen=True)
 class UnsupportedAction(RuleAction):
     """An action type the emulator does not implement: it fails, so the error action runs."""
 
@@ -394,9 +429,18 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any]], RuleAction]] = {
     "kinesis": KinesisAction.from_params,
     "sqs": SqsAction.from_params,
     "cloudwatchlogs": CloudwatchLogsAction.from_params,
+    "sns": SnsAction.from_params,
 }
 
-SUPPORTED_ACTIONS = ("Republish", "Lambda", "DynamoDBv2", "Kinesis", "Sqs", "CloudwatchLogs")
+SUPPORTED_ACTIONS = (
+    "Republish",
+    "Lambda",
+    "DynamoDBv2",
+    "Kinesis",
+    "Sqs",
+    "CloudwatchLogs",
+    "Sns",
+)
 
 
 def build_action(spec: Mapping[str, Any]) -> RuleAction:

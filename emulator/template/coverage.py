@@ -46,6 +46,7 @@ HONOURED: dict[str, frozenset[str]] = {
         }
     ),
     "AWS::Logs::LogGroup": frozenset({"RetentionInDays"}),
+    "AWS::SNS::Topic": frozenset({"DisplayName", "FifoTopic", "ContentBasedDeduplication", "Tags"}),
     "AWS::Lambda::Function": frozenset(
         {
             "Code",

@@ -31,6 +31,7 @@ EMULATED_TYPES: dict[str, str] = {
     "AWS::SecretsManager::Secret": "moto",
     "AWS::SQS::Queue": "moto",
     "AWS::Logs::LogGroup": "moto",
+    "AWS::SNS::Topic": "moto",
     "AWS::Lambda::Function": "worker processes",
     "AWS::Lambda::EventSourceMapping": "Kinesis poller",
     "AWS::Lambda::Url": "HTTP endpoint",

@@ -6,7 +6,7 @@ table and kind of write). AWS: "Actions, resources, and condition keys for AWS
 services", https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
 
 Covered: the services moto serves for the emulator (DynamoDB and its streams, Kinesis,
-Secrets Manager, SQS, CloudWatch Logs, STS, IAM). A request whose resource cannot be
+Secrets Manager, SQS, SNS, CloudWatch Logs, STS, IAM). A request whose resource cannot be
 told is checked against ``*``, so only a statement with ``"Resource": "*"`` allows it.
 """
 
@@ -170,6 +170,13 @@ def _secretsmanager(request: ApiRequest, tokens: ContinuationTokens) -> Iterator
     )
 
 
+def _sns(request: ApiRequest, tokens: ContinuationTokens) -> Iterator[Check]:
+    """Publish and the topic calls name the topic by ARN (TopicArn, or TargetArn)."""
+    p = request.params
+    arn = p.get("TopicArn") or p.get("TargetArn")
+    yield f"sns:{request.operation}", arn if isinstance(arn, str) and arn else ANY
+
+
 def _sqs(request: ApiRequest, tokens: ContinuationTokens) -> Iterator[Check]:
     p = request.params
     action = f"sqs:{request.operation}"
@@ -226,6 +233,7 @@ _RESOLVERS: dict[str, Callable[[ApiRequest, ContinuationTokens], Iterator[Check]
     "kinesis": _kinesis,
     "secretsmanager": _secretsmanager,
     "sqs": _sqs,
+    "sns": _sns,
     "logs": _logs,
     "sts": _sts,
     "iam": _iam,
