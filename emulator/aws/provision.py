@@ -28,6 +28,7 @@ _PROVISIONED_TYPES = (
     "AWS::SQS::Queue",
     "AWS::Logs::LogGroup",
     "AWS::SNS::Topic",
+    "AWS::StepFunctions::StateMachine",
 )
 
 
@@ -215,6 +216,23 @@ def create_topic(sns: Any, resource: Resource) -> None:
     sns.create_topic(**request)
 
 
+def create_state_machine(stepfunctions: Any, resource: Resource) -> None:
+    """CreateStateMachine from Definition (an object) or DefinitionString; moto records
+    executions but does not run their states."""
+    props = resource.properties
+    definition = props.get("DefinitionString")
+    if definition is None:
+        definition = json.dumps(props.get("Definition") or {})
+    request: dict[str, Any] = {
+        "name": resource.physical_id,
+        "definition": str(definition),
+        "roleArn": str(props.get("RoleArn", "")),
+    }
+    if props.get("StateMachineType"):
+        request["type"] = props["StateMachineType"]
+    stepfunctions.create_state_machine(**request)
+
+
 _CREATORS: dict[str, tuple[str, Callable[[Any, Resource], None]]] = {
     "AWS::IAM::Role": ("iam", create_role),
     "AWS::DynamoDB::Table": ("dynamodb", create_table),
@@ -223,6 +241,7 @@ _CREATORS: dict[str, tuple[str, Callable[[Any, Resource], None]]] = {
     "AWS::SQS::Queue": ("sqs", create_queue),
     "AWS::Logs::LogGroup": ("logs", create_log_group),
     "AWS::SNS::Topic": ("sns", create_topic),
+    "AWS::StepFunctions::StateMachine": ("stepfunctions", create_state_machine),
 }
 
 

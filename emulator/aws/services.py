@@ -35,6 +35,8 @@ MOTO_SERVICE_IDS = (
     "CLOUDWATCH_LOGS",
     "STS",
     "SNS",
+    "SFN",
+    "FIREHOSE",
 )
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 

@@ -47,6 +47,9 @@ HONOURED: dict[str, frozenset[str]] = {
     ),
     "AWS::Logs::LogGroup": frozenset({"RetentionInDays"}),
     "AWS::SNS::Topic": frozenset({"DisplayName", "FifoTopic", "ContentBasedDeduplication", "Tags"}),
+    "AWS::StepFunctions::StateMachine": frozenset(
+        {"Definition", "DefinitionString", "RoleArn", "StateMachineType"}
+    ),
     "AWS::Lambda::Function": frozenset(
         {
             "Code",

@@ -32,6 +32,7 @@ EMULATED_TYPES: dict[str, str] = {
     "AWS::SQS::Queue": "moto",
     "AWS::Logs::LogGroup": "moto",
     "AWS::SNS::Topic": "moto",
+    "AWS::StepFunctions::StateMachine": "moto (executions recorded, not run)",
     "AWS::Lambda::Function": "worker processes",
     "AWS::Lambda::EventSourceMapping": "Kinesis poller",
     "AWS::Lambda::Url": "HTTP endpoint",
