@@ -62,6 +62,14 @@ class Message:
             self._doc = doc
         return doc
 
+    def with_doc(self, doc: Any) -> Message:
+        """The same message with ``doc`` as its document: what a nested SELECT's
+        columns read for one element of its array."""
+        child = Message(self.topic, self.payload, self.ctx, self.account_id)
+        child.timestamp_ms = self.timestamp_ms
+        child._doc = doc
+        return child
+
     @property
     def is_json(self) -> bool:
         """Whether the payload parsed as JSON."""

@@ -16,6 +16,13 @@ from tests.support.commands import ROOT
 DOCS = "https://docs.aws.amazon.com/iot/latest/developerguide/"
 
 
+NESTED = (
+    '{"e": [{"n": "temperature", "u": "Cel", "t": 1234, "v": 22.5}, '
+    '{"n": "light", "u": "lm", "t": 1235, "v": 135}, '
+    '{"n": "acidity", "u": "pH", "t": 1235, "v": 7}]}'
+)
+
+
 @dataclass(frozen=True)
 class Case:
     """A query, the payloads a test feeds it, and the lines the tester must print."""
@@ -99,6 +106,28 @@ CASES = [
         [{"ts": "1970.01.01 AD at 21:46:40 CST", "year": "2017"}],
     ),
     Case(
+        "iot-sql-nested-queries.html",
+        "SELECT (SELECT VALUE n FROM e) AS sensors, "
+        "(SELECT v FROM e WHERE n = 'temperature') AS temperature, "
+        "get((SELECT v FROM e WHERE n = 'temperature'), 0).v AS flat FROM 'my/topic'",
+        [NESTED, '{"e": 5}'],
+        [
+            {
+                "sensors": ["temperature", "light", "acidity"],
+                "temperature": [{"v": 22.5}],
+                "flat": 22.5,
+            },
+            {},  # the source is not an array: Undefined
+        ],
+    ),
+    Case(
+        "iot-sql-nested-queries.html",
+        "SELECT VALUE e FROM 'my/topic' "
+        "WHERE get((SELECT VALUE v FROM e WHERE n = 'light'), 0) > 100",
+        [NESTED, '{"e": [{"n": "light", "v": 3}]}'],
+        [json.loads(NESTED)["e"], None],
+    ),
+    Case(
         "iot-sql-select.html",
         "SELECT VALUE temperature FROM 'topic/subtopic'",
         ['{"temperature":12.5}'],
@@ -147,6 +176,11 @@ def test_bad_query_exits_2_with_the_parse_error() -> None:
     done = _tester("SELECT FROM WHERE", ['{"a":1}'])
     assert done.returncode == 2
     assert "line 1, column" in done.stderr and done.stdout == ""
+
+
+def test_a_nested_select_needs_its_from() -> None:
+    done = _tester("SELECT (SELECT VALUE n) AS s FROM 't'", ["{}"])
+    assert done.returncode == 2 and "FROM" in done.stderr
 
 
 def test_bad_payload_is_an_error_line_and_the_next_still_runs() -> None:
