@@ -7,14 +7,18 @@ Reads one JSON payload per line on standard input and writes one line per payloa
 JSON the rule would emit (Undefined fields absent, as AWS drops them), ``null`` when the
 topic filter or WHERE does not match, or ``{"error": "..."}`` when evaluation fails (AWS
 would run the rule's error action). A query that does not parse exits 2 with the error.
+With ``--template``, ``get_dynamodb``, ``get_secret`` and ``aws_lambda`` reach that
+template's tables, secrets and functions, run by the emulator (emulator.rules.callouts).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
 from emulator.rules.sql import (
@@ -44,6 +48,25 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--principal", default=None, help="what principal() answers")
     parser.add_argument("--source-ip", default=None, help="what sourceip() answers")
     parser.add_argument("--account-id", default="123456789012", help="what accountid() answers")
+    parser.add_argument(
+        "--template",
+        type=Path,
+        default=None,
+        help="run this template so get_dynamodb(), get_secret() and aws_lambda() reach "
+        "its tables, secrets and functions",
+    )
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="with --template: the tables and secrets kept there (as `make run` keeps them "
+        "in .local-state), loaded first and saved back on exit",
+    )
+    parser.add_argument(
+        "--rule-name",
+        default="sql_tester",
+        help="the rule aws_lambda() invokes for, as its functions' permissions see it",
+    )
     parser.add_argument(
         "--sql-version", default="2016-03-23", choices=sorted(SQL_VERSIONS), help="awsIotSqlVersion"
     )
@@ -110,7 +133,22 @@ def main(
     ctx = MessageContext(
         client_id=args.client_id, principal=args.principal, source_ip=args.source_ip
     )
-    sink = stdout or sys.stdout
-    for out in run(query, topic, stdin or sys.stdin, ctx, args.account_id):
-        print(out, file=sink, flush=True)
+    sink, source = stdout or sys.stdout, stdin or sys.stdin
+    if args.template is None:
+        for out in run(query, topic, source, ctx, args.account_id):
+            print(out, file=sink, flush=True)
+        return 0
+    if not args.template.is_file():
+        parser.error(f"template not found: {args.template}")
+    from emulator.rules.callouts import running
+    from emulator.template import TemplateError
+
+    try:
+        with running(args.template, args.rule_name, args.state_dir) as callouts:
+            ctx = dataclasses.replace(ctx, callouts=callouts)
+            for out in run(query, topic, source, ctx, args.account_id):
+                print(out, file=sink, flush=True)
+    except TemplateError as exc:
+        print(f"emulator sql: template error: {exc}", file=sys.stderr)
+        return 2
     return 0

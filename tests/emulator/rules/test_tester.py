@@ -194,3 +194,10 @@ def test_bad_payload_is_an_error_line_and_the_next_still_runs() -> None:
 def test_a_wildcard_filter_needs_a_topic() -> None:
     done = _tester("SELECT * FROM 'dev/#'", ["{}"])
     assert done.returncode == 2 and "give --topic" in done.stderr
+
+
+def test_call_outs_without_a_template_are_an_error_line() -> None:
+    query = "SELECT get_secret('api', 'SecretString', 'arn:aws:iam::1:role/r') AS s FROM 't'"
+    done = _tester(query, ["{}"])
+    assert done.returncode == 0
+    assert "the rule tester does with --template" in json.loads(done.stdout)["error"]
