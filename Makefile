@@ -67,7 +67,7 @@ template: $(RUNDEPS) ## regenerate templates/chat.json from stack/ (build_templa
 lint: $(DEVDEPS) $(CHECKOVDEPS) ## ruff, cfn-lint and checkov
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/cfn-lint templates/*.json
+	$(VENV)/bin/cfn-lint templates/*.json examples/*/template.json
 	$(PY) -m stack.scan
 
 test: setup ## run every test (unit, template, emulator, deploy, browser)

@@ -1,4 +1,5 @@
-"""`python -m emulator`: run the whole chat locally from templates/chat.json.
+"""`python -m emulator`: run a CloudFormation template's IoT application locally
+(templates/chat.json by default); `python -m emulator sql`: the rule tester.
 
 Prints one URL to open; Ctrl-C (or SIGTERM) shuts every layer down cleanly.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from emulator import logs
 from emulator.app import Emulator, Settings
+from emulator.serving import ServingOptions
 from emulator.template import TemplateError
 
 
@@ -24,7 +26,14 @@ def _parameter(text: str) -> tuple[str, str]:
     return key, value
 
 
-def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
+def _code(text: str) -> tuple[str, Path]:
+    uri, sep, path = text.partition("=")
+    if not sep or not uri.startswith("s3://") or not path:
+        raise argparse.ArgumentTypeError(f"expected s3://bucket/key=PATH, got {text!r}")
+    return uri, Path(path)
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[Settings, str | None]:
     parser = argparse.ArgumentParser(
         prog="python -m emulator",
         description="Local AWS IoT Core, Lambda, DynamoDB, Kinesis and Secrets Manager, "
@@ -66,7 +75,43 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
     parser.add_argument(
         "--fresh", action="store_true", help="start empty: forget what --state-dir holds"
     )
-    parser.add_argument("--room", default="lobby", help="room in the printed URL")
+    parser.add_argument(
+        "--site",
+        type=Path,
+        default=None,
+        help="folder of static files to serve (default: Metadata.LocalEmulator.Site)",
+    )
+    parser.add_argument(
+        "--site-config",
+        action="append",
+        type=_parameter,
+        default=[],
+        metavar="KEY=OUTPUT",
+        help="serve the template output OUTPUT as KEY in /config.json (repeatable; "
+        "adds to Metadata.LocalEmulator.SiteConfig)",
+    )
+    parser.add_argument(
+        "--function-url-path",
+        action="append",
+        type=_parameter,
+        default=[],
+        metavar="LOGICAL_ID=/PATH/",
+        help="mount a function URL at /PATH/ (default /lambda-url/<LogicalId>/ or "
+        "Metadata.LocalEmulator.FunctionUrlPaths)",
+    )
+    parser.add_argument(
+        "--code",
+        action="append",
+        type=_code,
+        default=[],
+        metavar="s3://BUCKET/KEY=PATH",
+        help="local folder or zip for a function whose Code is in S3 (repeatable)",
+    )
+    parser.add_argument(
+        "--open",
+        default=None,
+        help="path in the printed URL (default: Metadata.LocalEmulator.Open)",
+    )
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
     args = parser.parse_args(argv)
     if not args.template.is_file():
@@ -80,21 +125,28 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         aws_port=args.aws_port,
         stack_name=args.stack_name,
         parameters=dict(args.parameter),
+        serving=ServingOptions(
+            site=args.site,
+            site_config=dict(args.site_config),
+            function_url_paths=dict(args.function_url_path),
+        ),
+        code=dict(args.code),
         iam=args.iam,
         state_dir=args.state_dir,
         fresh=args.fresh,
     )
-    return settings, args.room
+    return settings, args.open
 
 
-async def serve(settings: Settings, room: str) -> None:
+async def serve(settings: Settings, page: str | None) -> None:
     emulator = Emulator(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await emulator.start()
-    print(f"\nChat running at {emulator.base_url}/{room}  (Ctrl-C to stop)\n", flush=True)
+    page = page if page is not None else emulator.serving.open_path
+    print(f"\nRunning at {emulator.base_url}{page}  (Ctrl-C to stop)\n", flush=True)
     try:
         await stop.wait()
     finally:
@@ -103,9 +155,14 @@ async def serve(settings: Settings, room: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings, room = parse_args(argv)
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["sql"]:
+        from emulator.rules.tester import main as sql_main
+
+        return sql_main(args[1:])
+    settings, page = parse_args(args)
     try:
-        asyncio.run(serve(settings, room))
+        asyncio.run(serve(settings, page))
     except TemplateError as exc:
         print(f"emulator: template error: {exc}", file=sys.stderr)
         return 2

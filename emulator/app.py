@@ -1,7 +1,8 @@
 """Wire the emulator's layers together from one CloudFormation template.
 
-Nothing here knows the chat: every function, rule, table and the authorizer come from
-the template, so a change to the stack/ package is all it takes to change what runs.
+Nothing here knows the chat: every function, function URL, rule, table and authorizer
+comes from the template (any number of each), and how they share one HTTP port from
+its Metadata or the command line (emulator.serving).
 With IAM on (the default), functions, rule actions and event source mappings act as
 their roles, and the template's Lambda permissions are checked (emulator.aws.iam).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,11 +31,15 @@ from emulator.aws.iam import (
     data_plane_iam,
 )
 from emulator.aws.iam import report as iam_report
+from emulator.aws.iam.function_url import iam_url_allowed
 from emulator.aws.provision import uses_aws_managed_policies
 from emulator.http import create_app, function_url
 from emulator.http.cors import CorsConfig
+from emulator.http.function_url import FunctionUrlRoute
 from emulator.iot import IotBroker
 from emulator.iot import MessageContext as BrokerContext
+from emulator.iot.auth import Authorizers, CustomAuthorizer
+from emulator.iot.limits import Limits
 from emulator.iot.policy import IotArns
 from emulator.kinesis import EventSourceMappings, mappings_from_template
 from emulator.lambda_runtime import FunctionConfig, LambdaRuntime, functions_from_template
@@ -48,6 +54,7 @@ from emulator.rules import (
     Rule,
     RulesEngine,
 )
+from emulator.serving import ServingOptions, plan
 from emulator.state import LocalState
 from emulator.template import Resource, Template, TemplateError, load_template
 
@@ -55,6 +62,7 @@ log = logging.getLogger("emulator")
 
 ROOT = Path(__file__).resolve().parents[1]
 STOP_DRAIN_S = 10.0  # how long a stop waits for asynchronous invocations to finish
+URL = "AWS::Lambda::Url"
 
 
 @dataclass(frozen=True)
@@ -70,18 +78,11 @@ class Settings:
     region: str = "us-east-1"
     account_id: str = "123456789012"
     parameters: dict[str, str] = field(default_factory=dict)
-    web_root: Path = ROOT / "web"
+    serving: ServingOptions = field(default_factory=ServingOptions)
+    code: dict[str, Path] = field(default_factory=dict)  # s3://bucket/key -> folder or zip
     iam: bool = True  # evaluate every role's permissions, as AWS does
     state_dir: Path | None = None  # where tables, secrets and the stream are kept
     fresh: bool = False  # forget what state_dir holds
-
-
-def _single(template: Template, type_: str) -> Resource:
-    """The one resource of a type the emulator needs exactly one of."""
-    found = list(template.resources(type=type_))
-    if len(found) != 1:
-        raise TemplateError(f"the template must declare exactly one {type_}, found {len(found)}")
-    return found[0]
 
 
 # A function URL refused by its resource-based policy, as Lambda answers it.
@@ -90,6 +91,32 @@ FORBIDDEN: dict[str, Any] = {
     "headers": {"Content-Type": "application/json"},
     "body": '{"Message":"Forbidden"}',
 }
+
+
+def default_authorizer(template: Template) -> tuple[str | None, bool]:
+    """The default custom authorizer of the template's data endpoint, and whether a client
+    may name another ("AuthorizerConfig",
+    https://docs.aws.amazon.com/iot/latest/apireference/API_AuthorizerConfig.html).
+
+    The emulator has one endpoint: the first enabled domain configuration with an
+    AuthorizerConfig gives it; a second one that disagrees is an error.
+    """
+    found: list[tuple[str, bool]] = []
+    for domain in template.resources(type="AWS::IoT::DomainConfiguration"):
+        props = domain.properties
+        config = props.get("AuthorizerConfig") or {}
+        if props.get("DomainConfigurationStatus", "ENABLED") == "DISABLED" or not config:
+            continue
+        name = config.get("DefaultAuthorizerName")
+        if name:
+            override = config.get("AllowAuthorizerOverride", False)
+            found.append((str(name), override is True or str(override).lower() == "true"))
+    if len(set(found)) > 1:
+        raise TemplateError(
+            f"domain configurations disagree on the default authorizer: {sorted(set(found))}; "
+            "the emulator serves one endpoint"
+        )
+    return found[0] if found else (None, False)
 
 
 def _check_function_roles(iam: EmulatorIam, functions: list[FunctionConfig]) -> None:
@@ -140,6 +167,8 @@ class Emulator:
             region=settings.region,
             account_id=settings.account_id,
         )
+        self.serving = plan(self.template, settings.serving)
+        self._scratch = tempfile.TemporaryDirectory(prefix="emulator-code-")
         self.aws: AwsServices | None = None
         self.runtime: LambdaRuntime | None = None
         self.engine: RulesEngine | None = None
@@ -160,10 +189,6 @@ class Emulator:
         endpoints and credentials, and this emulator as the IoT data plane."""
         assert self.aws is not None, "start() first"
         return {**self.aws.env(), "AWS_ENDPOINT_URL_IOT_DATA_PLANE": self.base_url}
-
-    @property
-    def topic_root(self) -> str:
-        return str(self.template.parameters.get("TopicRoot", "chat"))
 
     def throttle(self, function_arn: str) -> Throttle:
         """The reserved concurrency the template gives a function, for synchronous calls."""
@@ -194,7 +219,7 @@ class Emulator:
             else:
                 log.info("%s", line)
 
-        log.info("starting moto (DynamoDB, Kinesis, Secrets Manager, SQS, Logs, STS, IAM)")
+        log.info("starting moto (DynamoDB, Kinesis, Secrets Manager, SQS, SNS, Logs, STS, IAM)")
         self.aws = await asyncio.to_thread(
             AwsServices(
                 region=s.region,
@@ -215,7 +240,9 @@ class Emulator:
             restored = await asyncio.to_thread(self.state.restore)
             log.info("state from %s: %s", s.state_dir, restored)
 
-        functions = functions_from_template(self.template, ROOT)
+        functions = functions_from_template(
+            self.template, ROOT, code=s.code, scratch=Path(self._scratch.name)
+        )
         iam = self.iam = EmulatorIam(self.aws, self.template) if s.iam else None
         if iam is not None:
             await asyncio.to_thread(_check_function_roles, iam, functions)
@@ -227,29 +254,14 @@ class Emulator:
         )
         warming = asyncio.create_task(self.runtime.prewarm())
 
-        authorizer = _single(self.template, "AWS::IoT::Authorizer")
-        authorizer_arn = str(authorizer.properties["AuthorizerFunctionArn"])
         runtime = self.runtime
-        # IoT invokes the authorizer as iot.amazonaws.com, on the authorizer's behalf.
-        authorizer_caller = Caller(IOT, source_arn=authorizer.arn, source_account=s.account_id)
-        authorizer_throttle = self.throttle(authorizer_arn)
-
-        async def invoke_authorizer(event: dict[str, Any]) -> Any:
-            if iam is not None:
-                iam.check_invoke(
-                    runtime.resolve(authorizer_arn).arn, "lambda:InvokeFunction", authorizer_caller
-                )
-            # Throttled raises: IoT Core refuses the connection.
-            return await authorizer_throttle.run(lambda: runtime.invoke(authorizer_arn, event))
-
+        authorizers = self._authorizers()
         rules = [
             Rule(resource.physical_id, resource.properties["TopicRulePayload"])
             for resource in self.template.resources(type="AWS::IoT::TopicRule")
         ]
         self.broker = IotBroker(
-            invoke_authorizer=invoke_authorizer,
-            authorizer_name=str(authorizer.properties["AuthorizerName"]),
-            token_key_name=str(authorizer.properties.get("TokenKeyName", "token")),
+            authorizers=authorizers,
             host=s.host,
             mqtt_port=s.mqtt_port,
             region=s.region,
@@ -286,34 +298,11 @@ class Emulator:
         broker.on_publish = on_publish
         await broker.start()
 
-        token_url = _single(self.template, "AWS::Lambda::Url")
-        token_arn = str(token_url.properties["TargetFunctionArn"])
-        auth_type = str(token_url.properties.get("AuthType", "NONE"))
-        if iam is not None and auth_type != "NONE":
-            log.warning("function URL AuthType %s: callers are not authenticated here", auth_type)
-        url_caller = Caller("*", url_auth_type=auth_type)
-        token_throttle = self.throttle(token_arn)
-
-        async def invoke_token(event: dict[str, Any]) -> Any:
-            if iam is not None and auth_type == "NONE":
-                function = runtime.resolve(token_arn).arn
-                try:
-                    iam.check_invoke(function, "lambda:InvokeFunctionUrl", url_caller)
-                    iam.check_invoke(function, "lambda:InvokeFunction", url_caller)
-                except AccessDenied:
-                    return FORBIDDEN
-            try:
-                return await token_throttle.run(lambda: runtime.invoke(token_arn, event))
-            except Throttled:
-                return function_url.THROTTLED
-
         app = create_app(
             broker=broker,
-            invoke_token=invoke_token,
-            web_root=s.web_root,
-            authorizer_name=str(authorizer.properties["AuthorizerName"]),
-            topic_root=self.topic_root,
-            token_cors=CorsConfig.from_properties(token_url.properties.get("Cors")),
+            web_root=self.serving.site,
+            function_urls=[self._function_url(url) for url in self.template.resources(type=URL)],
+            site_config=self.serving.site_config,
         )
         if iam is not None:
             app.middlewares.append(data_plane_iam(iam, arns))
@@ -338,6 +327,88 @@ class Emulator:
             s.host,
             broker.mqtt_port,
             self.aws.endpoint_url,
+        )
+
+    def _authorizers(self) -> Authorizers:
+        """Every AWS::IoT::Authorizer, and the default one of a domain configuration."""
+        assert self.runtime is not None
+        runtime, iam, limits = self.runtime, self.iam, Limits()
+        found = []
+        for resource in self.template.resources(type="AWS::IoT::Authorizer"):
+            props = resource.properties
+            if props.get("Status", "ACTIVE") != "ACTIVE":
+                log.info("authorizer %s is %s: not used", resource.logical_id, props["Status"])
+                continue
+            function_arn = str(props["AuthorizerFunctionArn"])
+            # IoT invokes the authorizer as iot.amazonaws.com, on the authorizer's behalf.
+            caller = Caller(IOT, source_arn=resource.arn, source_account=self.settings.account_id)
+            throttle = self.throttle(function_arn)
+
+            async def invoke(
+                event: dict[str, Any],
+                arn: str = function_arn,
+                caller: Caller = caller,
+                throttle: Throttle = throttle,
+            ) -> Any:
+                if iam is not None:
+                    iam.check_invoke(runtime.resolve(arn).arn, "lambda:InvokeFunction", caller)
+                # Throttled raises: IoT Core refuses the connection.
+                return await throttle.run(lambda: runtime.invoke(arn, event))
+
+            found.append(
+                CustomAuthorizer(
+                    str(props.get("AuthorizerName", resource.physical_id)),
+                    invoke,
+                    token_key_name=str(props.get("TokenKeyName", "token")),
+                    min_ttl_s=limits.authorizer_min_ttl_s,
+                    max_ttl_s=limits.authorizer_max_ttl_s,
+                )
+            )
+        default, override = default_authorizer(self.template)
+        names = [a.name for a in found]
+        if default is not None and default not in names:
+            raise TemplateError(
+                f"DomainConfiguration DefaultAuthorizerName {default!r} is not an authorizer "
+                f"of the template ({', '.join(names) or 'none'})"
+            )
+        log.info(
+            "custom authorizers: %s; default: %s",
+            ", ".join(names) or "none (every connection is refused)",
+            f"{default} (override {'allowed' if override else 'not allowed'})"
+            if default
+            else "none (clients must name one)",
+        )
+        return Authorizers(found, default, override)
+
+    def _function_url(self, url: Resource) -> FunctionUrlRoute:
+        """One AWS::Lambda::Url at its mount path, behind its AuthType and permissions."""
+        assert self.runtime is not None
+        runtime, iam = self.runtime, self.iam
+        target = str(url.properties["TargetFunctionArn"])
+        auth_type = str(url.properties.get("AuthType", "NONE"))
+        caller = Caller("*", url_auth_type=auth_type)
+        throttle = self.throttle(target)
+        path = self.serving.url_paths[url.logical_id]
+
+        async def invoke(event: dict[str, Any], request: web.Request) -> Any:
+            function = runtime.resolve(target).arn
+            if auth_type == "AWS_IAM":
+                if not await iam_url_allowed(iam, request, function):
+                    return FORBIDDEN
+            elif iam is not None:
+                try:
+                    iam.check_invoke(function, "lambda:InvokeFunctionUrl", caller)
+                    iam.check_invoke(function, "lambda:InvokeFunction", caller)
+                except AccessDenied:
+                    return FORBIDDEN
+            try:
+                return await throttle.run(lambda: runtime.invoke(target, event))
+            except Throttled:
+                return function_url.THROTTLED
+
+        log.info("function URL %s (AuthType %s): %s", url.logical_id, auth_type, path)
+        return FunctionUrlRoute(
+            url.logical_id, path, invoke, CorsConfig.from_properties(url.properties.get("Cors"))
         )
 
     def _function_credentials(self) -> Any:
@@ -397,3 +468,4 @@ class Emulator:
         self.mappings = []
         self.broker = self._runner = self.engine = self.events = self.state = None
         self.runtime = self.aws = self.iam = None
+        self._scratch.cleanup()

@@ -24,3 +24,21 @@ def add_outputs(t: Template) -> None:
     }
     for name, (value, description) in outputs.items():
         t.add_output(Output(name, Value=value, Description=description))
+
+    # How the local emulator serves this template on one port (emulator/serving.py):
+    # the token URL at the root, so TokenUrl is /api/token, and config.json from the
+    # same outputs deploy/site.py puts in the deployed one.
+    t.set_metadata(
+        {
+            "LocalEmulator": {
+                "Site": "web",
+                "SiteConfig": {
+                    "authorizer": "AuthorizerName",
+                    "tokenUrl": "TokenUrl",
+                    "topicRoot": "TopicRoot",
+                },
+                "FunctionUrlPaths": {"TokenFunctionUrl": "/"},
+                "Open": "/lobby",
+            }
+        }
+    )

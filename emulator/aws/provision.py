@@ -27,6 +27,8 @@ _PROVISIONED_TYPES = (
     "AWS::SecretsManager::Secret",
     "AWS::SQS::Queue",
     "AWS::Logs::LogGroup",
+    "AWS::SNS::Topic",
+    "AWS::StepFunctions::StateMachine",
 )
 
 
@@ -200,6 +202,37 @@ def uses_aws_managed_policies(template: Template) -> bool:
     )
 
 
+def create_topic(sns: Any, resource: Resource) -> None:
+    """CreateTopic (FIFO attributes and tags kept); its subscriptions are not created."""
+    props = resource.properties
+    attributes = {
+        k: str(props[k]).lower() if isinstance(props[k], bool) else str(props[k])
+        for k in ("DisplayName", "FifoTopic", "ContentBasedDeduplication")
+        if k in props
+    }
+    request: dict[str, Any] = {"Name": resource.physical_id, "Attributes": attributes}
+    if props.get("Tags"):
+        request["Tags"] = props["Tags"]
+    sns.create_topic(**request)
+
+
+def create_state_machine(stepfunctions: Any, resource: Resource) -> None:
+    """CreateStateMachine from Definition (an object) or DefinitionString; moto records
+    executions but does not run their states."""
+    props = resource.properties
+    definition = props.get("DefinitionString")
+    if definition is None:
+        definition = json.dumps(props.get("Definition") or {})
+    request: dict[str, Any] = {
+        "name": resource.physical_id,
+        "definition": str(definition),
+        "roleArn": str(props.get("RoleArn", "")),
+    }
+    if props.get("StateMachineType"):
+        request["type"] = props["StateMachineType"]
+    stepfunctions.create_state_machine(**request)
+
+
 _CREATORS: dict[str, tuple[str, Callable[[Any, Resource], None]]] = {
     "AWS::IAM::Role": ("iam", create_role),
     "AWS::DynamoDB::Table": ("dynamodb", create_table),
@@ -207,6 +240,8 @@ _CREATORS: dict[str, tuple[str, Callable[[Any, Resource], None]]] = {
     "AWS::SecretsManager::Secret": ("secretsmanager", create_secret),
     "AWS::SQS::Queue": ("sqs", create_queue),
     "AWS::Logs::LogGroup": ("logs", create_log_group),
+    "AWS::SNS::Topic": ("sns", create_topic),
+    "AWS::StepFunctions::StateMachine": ("stepfunctions", create_state_machine),
 }
 
 

@@ -34,6 +34,9 @@ MOTO_SERVICE_IDS = (
     "SQS",
     "CLOUDWATCH_LOGS",
     "STS",
+    "SNS",
+    "SFN",
+    "FIREHOSE",
 )
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 

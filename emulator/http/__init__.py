@@ -1,5 +1,6 @@
-"""aiohttp front door of the emulator: web client, config.json, token URL, data plane, /mqtt."""
+"""aiohttp front door: static site, config.json, function URLs, data plane, /mqtt."""
 
-from emulator.http.app import MqttGateway, TokenInvoke, create_app
+from emulator.http.app import MqttGateway, create_app
+from emulator.http.function_url import FunctionUrlRoute
 
-__all__ = ["MqttGateway", "TokenInvoke", "create_app"]
+__all__ = ["FunctionUrlRoute", "MqttGateway", "create_app"]

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import logging
 import weakref
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from aiohttp import WSCloseCode, web
 
-from emulator.http import data_plane, function_url
-from emulator.http.cors import PREFLIGHT_STATUS, CorsConfig, is_preflight
+from emulator.http import data_plane
+from emulator.http.function_url import FunctionUrlRoute
 from emulator.http.security import harden, safe_host
 from emulator.http.static import StaticSite
 from emulator.iot.context import MessageContext
 from emulator.iot.limits import Limits
 
-log = logging.getLogger(__name__)
-
-TokenInvoke = Callable[[dict[str, Any]], Awaitable[Any]]
 _WS_MAX_MESSAGE = 2 * 1024 * 1024
 _WEBSOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey(
     "websockets", weakref.WeakSet
@@ -45,51 +41,30 @@ class MqttGateway(Protocol):
 def create_app(
     *,
     broker: MqttGateway,
-    invoke_token: TokenInvoke | None,
     web_root: Path | None,
-    authorizer_name: str,
-    topic_root: str = "chat",
-    extra_config: Mapping[str, Any] | None = None,
+    function_urls: Sequence[FunctionUrlRoute] = (),
+    site_config: Mapping[str, Any] | None = None,
     require_data_plane_auth: bool = True,
-    token_cors: CorsConfig | None = None,
     limits: Limits | None = None,
 ) -> web.Application:
-    """Build the aiohttp app; it serves any port, since URLs come from the request's Host."""
+    """Build the aiohttp app; it serves any port, since URLs come from the request's Host.
+
+    ``site_config`` is served as /config.json with ``mqttUrl`` added; a value that is a
+    path on this server (starts with ``/``) becomes an absolute URL on the request's host,
+    as a deployed config.json holds absolute URLs.
+    """
     app = web.Application(client_max_size=(limits or Limits()).max_payload_bytes + 1024)
     app[_WEBSOCKETS] = weakref.WeakSet()
 
     async def config_json(request: web.Request) -> web.Response:
         host = safe_host(request)
-        body = {
-            "mqttUrl": f"ws://{host}/mqtt",
-            "authorizer": authorizer_name,
-            "tokenUrl": f"http://{host}/api/token",
-            "topicRoot": topic_root,
-            **(extra_config or {}),
-        }
+        body: dict[str, Any] = {"mqttUrl": f"ws://{host}/mqtt"}
+        for key, value in (site_config or {}).items():
+            local = isinstance(value, str) and value.startswith("/")
+            body[key] = f"http://{host}{value}" if local else value
         response = web.json_response(body)
         response.headers["Cache-Control"] = "no-store"
         return harden(response, host)
-
-    async def token(request: web.Request) -> web.Response:
-        origin = request.headers.get("Origin")
-        if token_cors is not None and is_preflight(request.method, request.headers):
-            return web.Response(
-                status=PREFLIGHT_STATUS, headers=token_cors.preflight_headers(origin)
-            )
-        if invoke_token is None:
-            return web.Response(status=404, text="no token function")
-        event = await function_url.build_event(request)
-        try:
-            result = await invoke_token(event)
-        except Exception:
-            log.exception("token function failed")
-            return web.Response(status=502, text="Internal Server Error")
-        response = function_url.to_response(result)
-        if token_cors is not None:
-            for key, value in token_cors.response_headers(origin).items():
-                response.headers[key] = value  # the URL's configuration wins
-        return response
 
     async def topics(request: web.Request) -> web.Response:
         return await data_plane.publish_handler(
@@ -120,10 +95,18 @@ def create_app(
 
     app.on_shutdown.append(close_websockets)
     app.router.add_get("/config.json", config_json)
-    app.router.add_route("POST", "/api/token", token)
-    app.router.add_route("OPTIONS", "/api/token", token)
     app.router.add_post("/topics/{topic:.*}", topics)
     app.router.add_get("/mqtt", mqtt)
+    # Longest mount first; a URL mounted at "/" gets what nothing before it serves
+    # (with a site, every method but GET and HEAD).
+    at_root = None
+    for route in sorted(function_urls, key=lambda r: len(r.path), reverse=True):
+        if route.path == "/":
+            at_root = route
+        else:
+            app.router.add_route("*", route.path + "{path:.*}", route.handle)
     if web_root is not None:
         app.router.add_get("/{path:.*}", StaticSite(web_root).handle)
+    if at_root is not None:
+        app.router.add_route("*", "/{path:.*}", at_root.handle)
     return app

@@ -51,13 +51,24 @@ def _query_params(query: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
 
 
-class CustomAuthorizer:
-    """One AWS::IoT::Authorizer with signing disabled, selected by name like on AWS.
+def connect_params(request: ConnectRequest) -> dict[str, str]:
+    """The WebSocket upgrade's query parameters, then those in the query part of the MQTT
+    user name (``name?x-amz-customauthorizer-name=...&token=...``)."""
+    peer = request.peer
+    params = _query_params(peer.http_query) if peer.http_query else {}
+    username = request.username
+    if username is not None and "?" in username:
+        for key, value in _query_params(username.split("?", 1)[1]).items():
+            params.setdefault(key, value)
+    return params
 
-    The name and the token (under ``token_key_name``) are looked for in the WebSocket
-    upgrade's query string and headers, then in the query part of the MQTT user name
-    (``name?x-amz-customauthorizer-name=...&token=...``). The MQTT password reaches the
-    Lambda only base64-encoded in protocolData.mqtt.password, as on AWS.
+
+class CustomAuthorizer:
+    """One AWS::IoT::Authorizer with signing disabled.
+
+    The token (under ``token_key_name``) is looked for in the WebSocket upgrade's query
+    string and headers, then in the query part of the MQTT user name. The MQTT password
+    reaches the Lambda only base64-encoded in protocolData.mqtt.password, as on AWS.
     """
 
     def __init__(
@@ -67,7 +78,6 @@ class CustomAuthorizer:
         *,
         timeout_s: float = 5.0,
         token_key_name: str = "token",  # noqa: S107 (a query parameter name)
-        is_default: bool = False,
         min_ttl_s: int = 300,
         max_ttl_s: int = 86_400,
     ) -> None:
@@ -75,25 +85,16 @@ class CustomAuthorizer:
         self._invoke = invoke
         self.timeout_s = timeout_s
         self.token_key_name = token_key_name
-        self.is_default = is_default
         self.min_ttl_s = min_ttl_s
         self.max_ttl_s = max_ttl_s
 
     def build_event(self, request: ConnectRequest) -> dict[str, Any]:
-        """AWS's event for this CONNECT; raises AuthRefused on a missing or wrong name."""
+        """AWS's event for this CONNECT (the authorizer was chosen by `Authorizers`)."""
         peer = request.peer
         headers = dict(peer.http_headers)
         lowered = {k.lower(): v for k, v in headers.items()}
-        params = _query_params(peer.http_query) if peer.http_query else {}
+        params = connect_params(request)
         username = request.username
-        if username is not None and "?" in username:
-            for key, value in _query_params(username.split("?", 1)[1]).items():
-                params.setdefault(key, value)
-        name = params.get(AUTHORIZER_NAME_KEY) or lowered.get(AUTHORIZER_NAME_KEY)
-        if name is None and not self.is_default:
-            raise AuthRefused("no authorizer name given and no default authorizer")
-        if name is not None and name != self.name:
-            raise AuthRefused(f"unknown authorizer {name!r}")
         mqtt: dict[str, Any] = {}
         if username is not None:
             mqtt["username"] = username
@@ -129,6 +130,44 @@ class CustomAuthorizer:
         except Exception as exc:
             raise AuthRefused(f"authorizer failed: {exc!r}") from exc
         return parse_response(response, self.min_ttl_s, self.max_ttl_s)
+
+
+class Authorizers:
+    """Every custom authorizer of the account, and the domain's default one.
+
+    A client names its authorizer in ``x-amz-customauthorizer-name`` (query string,
+    header, or the MQTT user name's query). Without a name, the domain configuration's
+    ``DefaultAuthorizerName`` is used; with ``AllowAuthorizerOverride`` false, the
+    default is used whatever the client names ("AuthorizerConfig",
+    https://docs.aws.amazon.com/iot/latest/apireference/API_AuthorizerConfig.html, and
+    "Connecting to AWS IoT Core by using custom authentication",
+    https://docs.aws.amazon.com/iot/latest/developerguide/custom-auth.html).
+    """
+
+    def __init__(
+        self,
+        authorizers: list[CustomAuthorizer],
+        default: str | None = None,
+        allow_override: bool = True,
+    ) -> None:
+        self.by_name = {a.name: a for a in authorizers}
+        if default is not None and default not in self.by_name:
+            raise ValueError(f"default authorizer {default!r} is not one of {sorted(self.by_name)}")
+        self.default = default
+        self.allow_override = allow_override
+
+    def select(self, request: ConnectRequest) -> CustomAuthorizer:
+        """The authorizer for this CONNECT; AuthRefused when none applies."""
+        lowered = {k.lower(): v for k, v in dict(request.peer.http_headers).items()}
+        name = connect_params(request).get(AUTHORIZER_NAME_KEY) or lowered.get(AUTHORIZER_NAME_KEY)
+        if self.default is not None and (name is None or not self.allow_override):
+            return self.by_name[self.default]
+        if name is None:
+            raise AuthRefused("no authorizer name given and no default authorizer")
+        authorizer = self.by_name.get(name)
+        if authorizer is None:
+            raise AuthRefused(f"unknown authorizer {name!r}")
+        return authorizer
 
 
 def _seconds(response: Mapping[str, Any], key: str, low: int, high: int) -> int | None:

@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator.iot import lifecycle
-from emulator.iot.auth import AuthorizerInvoke, CustomAuthorizer
+from emulator.iot.auth import Authorizers
 from emulator.iot.context import MessageContext
 from emulator.iot.hooks import Closing, IotHooks
 from emulator.iot.limits import MAX_QOS, Limits, topic_problem
@@ -71,33 +71,21 @@ class IotBroker:
     def __init__(
         self,
         *,
-        invoke_authorizer: AuthorizerInvoke,
-        authorizer_name: str,
+        authorizers: Authorizers,
         on_publish: PublishHook | None = None,
         host: str = "127.0.0.1",
         mqtt_port: int | None = 0,
         region: str = "us-east-1",
         account_id: str = "123456789012",
-        authorizer_timeout_s: float = 5.0,
-        token_key_name: str = "token",  # noqa: S107 (a query parameter name)
-        default_authorizer: bool = False,
         limits: Limits | None = None,
     ) -> None:
         self.limits = limits or Limits()
-        self.authorizer = CustomAuthorizer(
-            authorizer_name,
-            invoke_authorizer,
-            timeout_s=authorizer_timeout_s,
-            token_key_name=token_key_name,
-            is_default=default_authorizer,
-            min_ttl_s=self.limits.authorizer_min_ttl_s,
-            max_ttl_s=self.limits.authorizer_max_ttl_s,
-        )
+        self.authorizers = authorizers
         self.on_publish = on_publish
         self.host = host
         self.arns = IotArns(region, account_id)
         self.hooks = IotHooks(
-            authorizer=self.authorizer,
+            authorizers=authorizers,
             limits=self.limits,
             arns=self.arns,
             emit=self.publish_event,

@@ -6,7 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from emulator.iot.auth import AuthResult
+from emulator.iot.auth import AuthResult, CustomAuthorizer
 from emulator.iot.limits import RateLimiter
 from emulator.iot.policy import IotArns, connection_variables
 
@@ -17,9 +17,9 @@ _CACHE_SIZE = 1024
 class IotClient:
     """Per-connection IoT state, kept by the broker core as the connection's ``state``.
 
-    ``event`` is the authorizer request, reused for policy refreshes; ``version`` the
-    lifecycle versionNumber of this connection; ``close_tag`` set when IoT Core itself
-    closes the connection (the AWS disconnectReason to report).
+    ``event`` is the authorizer request, reused with ``authorizer`` for policy refreshes;
+    ``version`` the lifecycle versionNumber of this connection; ``close_tag`` set when IoT
+    Core itself closes the connection (the AWS disconnectReason to report).
     """
 
     client_id: str
@@ -29,6 +29,7 @@ class IotClient:
     event: dict[str, Any]
     inbound: RateLimiter
     outbound: RateLimiter
+    authorizer: CustomAuthorizer
     version: int = -1
     timers: list[asyncio.TimerHandle | asyncio.Task[None]] = field(default_factory=list)
     _variables: dict[str, str] = field(default_factory=dict)

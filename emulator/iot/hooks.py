@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from emulator.iot import lifecycle
-from emulator.iot.auth import AuthRefused, CustomAuthorizer
+from emulator.iot.auth import Authorizers, AuthRefused
 from emulator.iot.client import IotClient
 from emulator.iot.context import MessageContext
 from emulator.iot.limits import Limits, RateLimiter, topic_problem
@@ -93,13 +93,13 @@ class IotHooks(Hooks):
     def __init__(
         self,
         *,
-        authorizer: CustomAuthorizer,
+        authorizers: Authorizers,
         limits: Limits,
         arns: IotArns,
         emit: EventSink,
         dispatch: Dispatch,
     ) -> None:
-        self.authorizer = authorizer
+        self.authorizers = authorizers
         self.limits = limits
         self.arns = arns
         self.emit = emit
@@ -116,8 +116,9 @@ class IotHooks(Hooks):
         if len(client_id.encode()) > limits.max_client_id_bytes or client_id.startswith("$"):
             return Refuse(reasons.CLIENT_IDENTIFIER_NOT_VALID, "client id too long or reserved")
         try:
-            event = self.authorizer.build_event(request)
-            result = await self.authorizer.authorize(event)
+            authorizer = self.authorizers.select(request)
+            event = authorizer.build_event(request)
+            result = await authorizer.authorize(event)
         except AuthRefused as exc:
             return self._connect_failed(request, None, str(exc))
         client = IotClient(
@@ -128,6 +129,7 @@ class IotHooks(Hooks):
             event,
             RateLimiter(limits.publish_rate),
             RateLimiter(limits.publish_rate),
+            authorizer,
         )
         if not client.allowed("iot:Connect", self.arns.client(client_id)):
             return self._connect_failed(request, client.principal, "iot:Connect denied")
@@ -198,7 +200,7 @@ class IotHooks(Hooks):
         while state.auth.refresh_after_s and not client.closing:
             await asyncio.sleep(state.auth.refresh_after_s)
             try:
-                state.refresh(await self.authorizer.authorize(state.event))
+                state.refresh(await state.authorizer.authorize(state.event))
             except AuthRefused as exc:
                 log.info("%s: policy refresh refused (%s)", client.client_id, exc)
                 client.close_with(

@@ -1,11 +1,19 @@
 """What the runtime needs to know about one function, read from the template.
 
-Code location comes from the function's Metadata.Build.Source (the same folder the
-deploy tool zips), so the emulator runs exactly the code a deploy would ship.
+Code is found, in this order: the function's Metadata.Build.Source (the folder this
+project's deploy tool zips, so the emulator runs what a deploy ships); inline
+``Code.ZipFile``, which CloudFormation writes to ``index.py`` for Python runtimes
+("AWS::Lambda::Function Code", https://docs.aws.amazon.com/AWSCloudFormation/latest/
+TemplateReference/aws-properties-lambda-function-code.html); ``Code.S3Bucket`` and
+``Code.S3Key``, mapped by the caller (``--code s3://bucket/key=PATH``) to a local folder
+or zip.
 """
 
 from __future__ import annotations
 
+import tempfile
+import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,27 +74,79 @@ def find_source_dir(source: str, template: Template, root: Path | None) -> Path:
     )
 
 
+def _unzip(archive: Path, scratch: Path, name: str) -> Path:
+    target = scratch / name
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            for member in zf.namelist():
+                if member.startswith("/") or ".." in Path(member).parts:
+                    raise TemplateError(f"{archive}: unsafe path {member!r} in the zip")
+            zf.extractall(target)
+    except zipfile.BadZipFile as exc:
+        raise TemplateError(f"{archive} is not a zip file: {exc}") from None
+    return target
+
+
+def code_dir(
+    resource: Resource,
+    template: Template,
+    root: Path | None,
+    code: Mapping[str, Path],
+    scratch: Path,
+) -> Path:
+    """The local folder holding a function's code (see the module's docstring)."""
+    source = (resource.metadata.get("Build") or {}).get("Source")
+    if source:
+        return find_source_dir(str(source), template, root)
+    spec = resource.properties.get("Code") or {}
+    name = resource.logical_id
+    if "ZipFile" in spec:
+        if not str(resource.properties.get("Runtime", "python")).startswith("python"):
+            raise TemplateError(f"{name}: inline Code.ZipFile runs only for Python runtimes")
+        folder = scratch / name
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "index.py").write_text(str(spec["ZipFile"]))
+        return folder
+    if "S3Bucket" in spec and "S3Key" in spec:
+        uri = f"s3://{spec['S3Bucket']}/{spec['S3Key']}"
+        local = code.get(uri)
+        if local is None:
+            raise TemplateError(
+                f"{name}: code at {uri}; map it to a folder or zip with --code {uri}=PATH"
+            )
+        if local.is_dir():
+            return local.resolve()
+        if local.is_file():
+            return _unzip(local, scratch, name)
+        raise TemplateError(f"{name}: --code {uri}={local}: no such folder or zip")
+    raise TemplateError(
+        f"{name}: no code the emulator can find (Metadata.Build.Source, Code.ZipFile, "
+        "or Code.S3Bucket/S3Key with --code)"
+    )
+
+
 def function_config(
     resource: Resource,
     template: Template,
     root: Path | None = None,
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    *,
+    code: Mapping[str, Path] | None = None,
+    scratch: Path | None = None,
 ) -> FunctionConfig:
     """FunctionConfig of one AWS::Lambda::Function resource."""
     props = resource.properties
-    source = (resource.metadata.get("Build") or {}).get("Source")
-    if not source:
-        raise TemplateError(
-            f"{resource.logical_id}: no Metadata.Build.Source, the emulator cannot find its code"
-        )
     if "Handler" not in props:
         raise TemplateError(f"{resource.logical_id}: no Handler")
+    folder = code_dir(
+        resource, template, root, code or {}, scratch or Path(tempfile.mkdtemp(prefix="lambda-"))
+    )
     reserved = props.get("ReservedConcurrentExecutions")
     concurrency = max_concurrency if reserved is None else min(int(reserved), max_concurrency)
     return FunctionConfig(
         name=resource.physical_id,
         handler=str(props["Handler"]),
-        source_dir=find_source_dir(str(source), template, root),
+        source_dir=folder,
         environment=_as_env((props.get("Environment") or {}).get("Variables") or {}),
         timeout=float(props.get("Timeout", 3)),
         memory_size=int(props.get("MemorySize", 128)),
@@ -101,10 +161,16 @@ def function_config(
 
 
 def functions_from_template(
-    template: Template, root: Path | None = None, max_concurrency: int = DEFAULT_MAX_CONCURRENCY
+    template: Template,
+    root: Path | None = None,
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    *,
+    code: Mapping[str, Path] | None = None,
+    scratch: Path | None = None,
 ) -> list[FunctionConfig]:
     """Every AWS::Lambda::Function in the template whose condition holds."""
+    work = scratch or Path(tempfile.mkdtemp(prefix="lambda-code-"))
     return [
-        function_config(resource, template, root, max_concurrency)
+        function_config(resource, template, root, max_concurrency, code=code, scratch=work)
         for resource in template.resources(type="AWS::Lambda::Function")
     ]

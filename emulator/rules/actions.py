@@ -388,6 +388,229 @@ def _ensure_stream(client: Any, group: str, stream: str) -> None:
             raise
 
 
+def _key_value(text: str, key_type: str) -> dict[str, str]:
+    if key_type == "NUMBER":
+        try:
+            Decimal(text)
+        except ArithmeticError:
+            raise ActionError(f"the NUMBER key value {text!r} is not a number") from None
+        return {"N": text}
+    return {"S": text}
+
+
+def _key_type(params: Mapping[str, Any], name: str) -> str:
+    key_type = str(_param(params, name, "STRING")).upper()
+    if key_type not in ("STRING", "NUMBER"):
+        raise RuleDefinitionError(f"{name} must be STRING or NUMBER, not {key_type}")
+    return key_type
+
+
+@dataclass(frozen=True)
+class DynamoDBAction(RuleAction):
+    """The hash/range form ("DynamoDB" rule action,
+    https://docs.aws.amazon.com/iot/latest/developerguide/dynamodb-rule-action.html): the
+    keys from substitution templates, the whole output in one attribute (``PayloadField``,
+    default ``payload``; a map for JSON, binary otherwise); ``Operation`` INSERT (PutItem,
+    the default), UPDATE (UpdateItem) or DELETE (DeleteItem)."""
+
+    table: Template
+    hash_field: str
+    hash_value: Template
+    hash_type: str = "STRING"
+    range_field: str | None = None
+    range_value: Template | None = None
+    range_type: str = "STRING"
+    payload_field: str = "payload"
+    operation: Template | None = None
+    role_arn: str | None = None
+    failed_action: ClassVar[str] = "DynamoDBAction"
+    failure = "put the item into the DynamoDB table"
+    service = "Amazon DynamoDB"
+    action_name = "dynamoDB"
+    label = "Table"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> DynamoDBAction:
+        range_field = _param(params, "RangeKeyField", None)
+        range_value = _param(params, "RangeKeyValue", None)
+        if (range_field is None) != (range_value is None):
+            raise RuleDefinitionError("RangeKeyField and RangeKeyValue go together")
+        operation = _param(params, "Operation", None)
+        return cls(
+            table=Template.parse(str(_param(params, "TableName"))),
+            hash_field=str(_param(params, "HashKeyField")),
+            hash_value=Template.parse(str(_param(params, "HashKeyValue"))),
+            hash_type=_key_type(params, "HashKeyType"),
+            range_field=str(range_field) if range_field is not None else None,
+            range_value=Template.parse(str(range_value)) if range_value is not None else None,
+            range_type=_key_type(params, "RangeKeyType"),
+            payload_field=str(_param(params, "PayloadField", "payload")),
+            operation=Template.parse(str(operation)) if operation is not None else None,
+            role_arn=_role(params),
+        )
+
+    def resource(self, msg: Message) -> str:
+        return self.table.render(msg)
+
+    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+        key = {self.hash_field: _key_value(self.hash_value.render(msg), self.hash_type)}
+        if self.range_field is not None and self.range_value is not None:
+            key[self.range_field] = _key_value(self.range_value.render(msg), self.range_type)
+        operation = self.operation.render(msg).upper() if self.operation else "INSERT"
+        if isinstance(output, bytes):
+            payload: dict[str, Any] = {"B": output}
+        else:
+            payload = _SERIALIZER.serialize(_dynamo_safe(output))
+        table = self.table.render(msg)
+        client = await self.calling(msg, _client(self, "dynamodb", env))
+        if operation == "INSERT":
+            call = env.run_blocking(
+                client.put_item, TableName=table, Item={**key, self.payload_field: payload}
+            )
+        elif operation == "UPDATE":
+            call = env.run_blocking(
+                client.update_item,
+                TableName=table,
+                Key=key,
+                UpdateExpression="SET #p = :p",
+                ExpressionAttributeNames={"#p": self.payload_field},
+                ExpressionAttributeValues={":p": payload},
+            )
+        elif operation == "DELETE":
+            call = env.run_blocking(client.delete_item, TableName=table, Key=key)
+        else:
+            raise ActionError(f"operation must be INSERT, UPDATE or DELETE, not {operation!r}")
+        await self.calling(msg, call)
+
+
+@dataclass(frozen=True)
+class SnsAction(RuleAction):
+    """Publish the output to an SNS topic ("Amazon SNS" rule action,
+    https://docs.aws.amazon.com/iot/latest/developerguide/sns-rule-action.html):
+    ``MessageFormat`` RAW (default) sends it as it is, JSON as a JSON message structure."""
+
+    target_arn: str
+    json_format: bool = False
+    role_arn: str | None = None
+    failed_action: ClassVar[str] = "SnsAction"
+    failure = "publish the message to the SNS topic"
+    service = "Amazon SNS"
+    action_name = "sns"
+    label = "Target"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> SnsAction:
+        message_format = str(_param(params, "MessageFormat", "RAW")).upper()
+        if message_format not in ("RAW", "JSON"):
+            raise RuleDefinitionError(f"MessageFormat must be RAW or JSON, not {message_format}")
+        return cls(str(_param(params, "TargetArn")), message_format == "JSON", _role(params))
+
+    def resource(self, msg: Message) -> str:
+        return self.target_arn
+
+    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+        message = encode_output(output).decode("utf-8", errors="replace")
+        extra = {"MessageStructure": "json"} if self.json_format else {}
+        client = await self.calling(msg, _client(self, "sns", env))
+        publish = env.run_blocking(
+            client.publish, TargetArn=self.target_arn, Message=message, **extra
+        )
+        await self.calling(msg, publish)
+
+
+_SEPARATORS = ("\n", "\t", "\r\n", ",")
+
+
+@dataclass(frozen=True)
+class FirehoseAction(RuleAction):
+    """PutRecord of the output, with its ``Separator`` appended; ``BatchMode`` sends each
+    element of a JSON array output as one record of a PutRecordBatch ("Firehose" rule
+    action, https://docs.aws.amazon.com/iot/latest/developerguide/kinesis-firehose-rule-action.html)."""
+
+    stream: Template
+    separator: str = ""
+    batch_mode: bool = False
+    role_arn: str | None = None
+    failed_action: ClassVar[str] = "FirehoseAction"
+    failure = "put the record into the Firehose stream"
+    service = "Amazon Kinesis Firehose"
+    action_name = "firehose"
+    label = "Delivery stream"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> FirehoseAction:
+        separator = str(_param(params, "Separator", ""))
+        if separator and separator not in _SEPARATORS:
+            raise RuleDefinitionError(f"Separator must be one of {_SEPARATORS!r}")
+        return cls(
+            Template.parse(str(_param(params, "DeliveryStreamName"))),
+            separator,
+            _flag(_param(params, "BatchMode", False)),
+            _role(params),
+        )
+
+    def resource(self, msg: Message) -> str:
+        return self.stream.render(msg)
+
+    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+        name, tail = self.stream.render(msg), self.separator.encode()
+        client = await self.calling(msg, _client(self, "firehose", env))
+        if self.batch_mode:
+            if not isinstance(output, list) or not 1 <= len(output) <= 500:
+                raise ActionError("BatchMode needs a JSON array of 1 to 500 records")
+            records = [{"Data": encode_output(item) + tail} for item in output]
+            call = env.run_blocking(
+                client.put_record_batch, DeliveryStreamName=name, Records=records
+            )
+        else:
+            record = {"Data": encode_output(output) + tail}
+            call = env.run_blocking(client.put_record, DeliveryStreamName=name, Record=record)
+        await self.calling(msg, call)
+
+
+@dataclass(frozen=True)
+class StepFunctionsAction(RuleAction):
+    """StartExecution of a state machine with the output as its input, the execution named
+    ``ExecutionNamePrefix`` plus a UUID ("Step Functions" rule action,
+    https://docs.aws.amazon.com/iot/latest/developerguide/stepfunctions-rule-action.html)."""
+
+    state_machine: Template
+    prefix: Template | None = None
+    role_arn: str | None = None
+    failed_action: ClassVar[str] = "StepFunctionsAction"
+    failure = "start the Step Functions execution"
+    service = "AWS Step Functions"
+    action_name = "stepFunctions"
+    label = "State machine"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> StepFunctionsAction:
+        prefix = _param(params, "ExecutionNamePrefix", None)
+        return cls(
+            Template.parse(str(_param(params, "StateMachineName"))),
+            Template.parse(str(prefix)) if prefix else None,
+            _role(params),
+        )
+
+    def resource(self, msg: Message) -> str:
+        return self.state_machine.render(msg)
+
+    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+        if isinstance(output, bytes):
+            raise ActionError("the Step Functions action needs JSON")
+        client = await self.calling(msg, _client(self, "stepfunctions", env))
+        region = client.meta.region_name
+        arn = f"arn:aws:states:{region}:{msg.account_id}:stateMachine:{self.resource(msg)}"
+        prefix = self.prefix.render(msg) if self.prefix else ""
+        start = env.run_blocking(
+            client.start_execution,
+            stateMachineArn=arn,
+            name=f"{prefix}{uuid.uuid4()}"[:80],
+            input=encode_output(output).decode(),
+        )
+        await self.calling(msg, start)
+
+
 @dataclass(frozen=True)
 class UnsupportedAction(RuleAction):
     """An action type the emulator does not implement: it fails, so the error action runs."""
@@ -409,9 +632,24 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any]], RuleAction]] = {
     "kinesis": KinesisAction.from_params,
     "sqs": SqsAction.from_params,
     "cloudwatchlogs": CloudwatchLogsAction.from_params,
+    "sns": SnsAction.from_params,
+    "dynamodb": DynamoDBAction.from_params,
+    "firehose": FirehoseAction.from_params,
+    "stepfunctions": StepFunctionsAction.from_params,
 }
 
-SUPPORTED_ACTIONS = ("Republish", "Lambda", "DynamoDBv2", "Kinesis", "Sqs", "CloudwatchLogs")
+SUPPORTED_ACTIONS = (
+    "Republish",
+    "Lambda",
+    "DynamoDBv2",
+    "Kinesis",
+    "Sqs",
+    "CloudwatchLogs",
+    "Sns",
+    "DynamoDB",
+    "Firehose",
+    "StepFunctions",
+)
 
 
 def build_action(spec: Mapping[str, Any]) -> RuleAction:

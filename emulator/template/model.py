@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.template import naming
+from emulator.template.coverage import ignored_report
 from emulator.template.errors import TemplateError
 from emulator.template.intrinsics import NO_VALUE, Resolver, as_text
 from emulator.template.parameters import resolve_parameters
@@ -30,6 +31,8 @@ EMULATED_TYPES: dict[str, str] = {
     "AWS::SecretsManager::Secret": "moto",
     "AWS::SQS::Queue": "moto",
     "AWS::Logs::LogGroup": "moto",
+    "AWS::SNS::Topic": "moto",
+    "AWS::StepFunctions::StateMachine": "moto (executions recorded, not run)",
     "AWS::Lambda::Function": "worker processes",
     "AWS::Lambda::EventSourceMapping": "Kinesis poller",
     "AWS::Lambda::Url": "HTTP endpoint",
@@ -38,6 +41,8 @@ EMULATED_TYPES: dict[str, str] = {
     "AWS::IAM::Role": "moto IAM",
     "AWS::IoT::TopicRule": "rules engine",
     "AWS::IoT::Authorizer": "broker custom auth",
+    "AWS::IoT::DomainConfiguration": "default authorizer",
+    "AWS::Lambda::EventInvokeConfig": "asynchronous invocation retries",
 }
 
 
@@ -303,6 +308,14 @@ class Template:
                 f"  {status} {entry.type:<36} {len(entry.logical_ids):>2}  ({detail}) "
                 f"{', '.join(entry.logical_ids)}"
             )
+        included = {
+            logical_id: declared
+            for logical_id, declared in self.raw.get("Resources", {}).items()
+            if self._included(declared)
+        }
+        ignored = ignored_report(included)
+        if ignored:
+            lines.append(f"  ignored properties: {', '.join(ignored)}")
         if self.placeholders:
             lines.append(f"  placeholder parameters: {', '.join(self.placeholders)}")
         return "\n".join(lines)

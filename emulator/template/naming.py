@@ -29,6 +29,9 @@ NAME_PROPERTIES: dict[str, str] = {
     "AWS::IoT::Policy": "PolicyName",
     "AWS::S3::Bucket": "BucketName",
     "AWS::IAM::Role": "RoleName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+    "AWS::KinesisFirehose::DeliveryStream": "DeliveryStreamName",
 }
 # Types whose name-like properties name another resource (FunctionName of a mapping).
 NAMELESS_TYPES = frozenset(
@@ -118,6 +121,11 @@ def arn_of(i: Identity) -> str | None:
         "AWS::KMS::Key": lambda: _arn(i, "kms", f"key/{i.name}"),
         "AWS::IoT::TopicRule": lambda: _arn(i, "iot", f"rule/{i.name}"),
         "AWS::IoT::Authorizer": lambda: _arn(i, "iot", f"authorizer/{i.name}"),
+        "AWS::SNS::Topic": lambda: _arn(i, "sns", i.name),
+        "AWS::StepFunctions::StateMachine": lambda: _arn(i, "states", f"stateMachine:{i.name}"),
+        "AWS::KinesisFirehose::DeliveryStream": lambda: _arn(
+            i, "firehose", f"deliverystream/{i.name}"
+        ),
         "AWS::IoT::Policy": lambda: _arn(i, "iot", f"policy/{i.name}"),
         "AWS::S3::Bucket": lambda: _arn(i, "s3", i.name, regional=False),
         "AWS::CloudFront::Distribution": lambda: _arn(
@@ -130,7 +138,11 @@ def arn_of(i: Identity) -> str | None:
 
 def ref_of(i: Identity, arn: str | None) -> str:
     """What Ref answers for the type: mostly the name, for some the ARN or URL."""
-    if i.type == "AWS::SecretsManager::Secret":
+    if i.type in (
+        "AWS::SecretsManager::Secret",
+        "AWS::SNS::Topic",
+        "AWS::StepFunctions::StateMachine",
+    ):
         return arn or i.name
     if i.type == "AWS::SQS::Queue":
         return f"https://sqs.{i.region}.amazonaws.com/{i.account_id}/{i.name}"
@@ -145,6 +157,8 @@ def _attributes(i: Identity, arn: str | None) -> dict[str, Any]:
     by_type: dict[str, dict[str, Any]] = {
         "AWS::DynamoDB::Table": {"StreamArn": f"{arn}/stream/1970-01-01T00:00:00.000"},
         "AWS::SQS::Queue": {"QueueName": i.name, "QueueUrl": ref_of(i, arn)},
+        "AWS::SNS::Topic": {"TopicName": i.name, "TopicArn": arn},
+        "AWS::StepFunctions::StateMachine": {"Name": i.name},
         "AWS::SecretsManager::Secret": {"Id": arn},
         "AWS::Lambda::EventSourceMapping": {"Id": i.name, "EventSourceMappingArn": arn},
         "AWS::Lambda::Url": {

@@ -19,7 +19,7 @@ def test_prints_one_url_and_stops_cleanly_on_ctrl_c() -> None:
         emulator.stop()
     output = "\n".join(emulator.output)
     assert emulator.returncode == 0, output
-    assert f"Chat running at {emulator.base_url}/lobby" in output
+    assert f"Running at {emulator.base_url}/lobby" in output
     assert "emulated AWS::IoT::TopicRule" in output
     assert "skipped  AWS::CloudFront::Distribution" in output
     assert "skipped  AWS::KMS::Key" in output
@@ -67,10 +67,11 @@ def test_invalid_parameter_is_a_clear_error() -> None:
 
 def test_broken_template_is_a_clear_error(tmp_path) -> None:
     broken = tmp_path / "broken.json"
-    broken.write_text(json.dumps({"Resources": {"X": {"Type": "AWS::SNS::Topic"}}}))
+    function = {"Type": "AWS::Lambda::Function", "Properties": {"Handler": "app.handler"}}
+    broken.write_text(json.dumps({"Resources": {"Fn": function}}))
     done = run_cli("--template", str(broken), "--port", "1", "--mqtt-port", "1")
     assert done.returncode == 2
-    assert "AWS::IoT::Authorizer" in done.stderr
+    assert "Fn: no code the emulator can find" in done.stderr
     assert "Traceback" not in done.stderr
 
 

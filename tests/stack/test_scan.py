@@ -64,7 +64,8 @@ def test_every_generated_template_passes(chat_reports: list[scan.Report]) -> Non
     """No finding is left neither fixed nor suppressed with a reason; no skip is stale."""
     for report in chat_reports:
         assert report.ok, "\n".join(report.lines())
-        assert report.passed > 100, report.lines()
+        # checkov really ran: the chat's template alone gets more than 100 checks.
+        assert report.passed > (100 if report.path == TEMPLATE_PATH else 20), report.lines()
 
 
 def test_chat_template_skips_are_exactly_its_metadata(chat_reports: list[scan.Report]) -> None:

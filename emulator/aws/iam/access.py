@@ -96,10 +96,10 @@ def report(enforced: bool, roles: int) -> str:
             "Logs, STS and IAM made with a function's or rule action's role credentials;",
             "             iot:Publish by functions (data plane) and republish actions; "
             "dynamodb:PutItem by dynamoDBv2 actions (each item); "
-            "lambda:InvokeFunction by rules and the custom authorizer; function URLs "
-            "(AuthType NONE)",
+            "lambda:InvokeFunction by rules and custom authorizers; function URLs "
+            "(AuthType NONE; AWS_IAM: lambda:InvokeFunctionUrl of the signing role)",
             "  not evaluated: policy conditions (an Allow with a Condition grants nothing), "
-            "permissions boundaries, function URLs with AuthType AWS_IAM, function logs "
-            "(printed here, not sent to CloudWatch Logs)",
+            "permissions boundaries, SigV4 signatures of function URL and data plane "
+            "requests, function logs (printed here, not sent to CloudWatch Logs)",
         ]
     )

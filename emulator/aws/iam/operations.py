@@ -6,8 +6,9 @@ table and kind of write). AWS: "Actions, resources, and condition keys for AWS
 services", https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
 
 Covered: the services moto serves for the emulator (DynamoDB and its streams, Kinesis,
-Secrets Manager, SQS, CloudWatch Logs, STS, IAM). A request whose resource cannot be
-told is checked against ``*``, so only a statement with ``"Resource": "*"`` allows it.
+Secrets Manager, SQS, SNS, Firehose, Step Functions, CloudWatch Logs, STS, IAM). A request
+whose resource cannot be told is checked against ``*``, so only a statement with
+``"Resource": "*"`` allows it.
 """
 
 from __future__ import annotations
@@ -170,6 +171,24 @@ def _secretsmanager(request: ApiRequest, tokens: ContinuationTokens) -> Iterator
     )
 
 
+def _firehose(request: ApiRequest, tokens: ContinuationTokens) -> Iterator[Check]:
+    name = request.params.get("DeliveryStreamName")
+    resource = request.arn("firehose", f"deliverystream/{name}") if isinstance(name, str) else ANY
+    yield f"firehose:{request.operation}", resource
+
+
+def _states(request: ApiRequest, tokens: ContinuationTokens) -> Iterator[Check]:
+    arn = request.params.get("stateMachineArn") or request.params.get("executionArn")
+    yield f"states:{request.operation}", arn if isinstance(arn, str) and arn else ANY
+
+
+def _sns(request: ApiRequest, tokens: ContinuationTokens) -> Iterator[Check]:
+    """Publish and the topic calls name the topic by ARN (TopicArn, or TargetArn)."""
+    p = request.params
+    arn = p.get("TopicArn") or p.get("TargetArn")
+    yield f"sns:{request.operation}", arn if isinstance(arn, str) and arn else ANY
+
+
 def _sqs(request: ApiRequest, tokens: ContinuationTokens) -> Iterator[Check]:
     p = request.params
     action = f"sqs:{request.operation}"
@@ -226,6 +245,9 @@ _RESOLVERS: dict[str, Callable[[ApiRequest, ContinuationTokens], Iterator[Check]
     "kinesis": _kinesis,
     "secretsmanager": _secretsmanager,
     "sqs": _sqs,
+    "sns": _sns,
+    "firehose": _firehose,
+    "states": _states,
     "logs": _logs,
     "sts": _sts,
     "iam": _iam,

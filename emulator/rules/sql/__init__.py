@@ -3,6 +3,7 @@
 ``compile_query(sql)`` once per rule, then ``query.evaluate(Message(...))`` per message.
 """
 
+from emulator.rules.sql import more_functions  # noqa: F401 (registers its functions)
 from emulator.rules.sql.context import Message, MessageContext, encode_output
 from emulator.rules.sql.errors import SqlEvaluationError, SqlSyntaxError
 from emulator.rules.sql.parser import parse_expression, parse_query

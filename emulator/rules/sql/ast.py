@@ -113,6 +113,16 @@ class SelectItem:
 
 
 @dataclass(frozen=True, slots=True)
+class SubQuery(Node):
+    """A nested ``(SELECT [VALUE] items FROM source [WHERE cond])`` over an array."""
+
+    items: tuple[SelectItem, ...]
+    value: bool
+    source: Node
+    where: Node | None
+
+
+@dataclass(frozen=True, slots=True)
 class Query:
     """A whole statement. ``topic_filter`` is None for a Basic-Ingest-only rule."""
 

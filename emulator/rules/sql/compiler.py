@@ -136,6 +136,10 @@ class _Compiler:
 
         def case(msg: Message) -> Any:
             value = subject(msg) if subject is not None else UNDEFINED
+            if subject is not None and value is UNDEFINED:
+                # "If v is Undefined, the result of the case statement is Undefined."
+                # (https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-case.html)
+                return UNDEFINED
             for condition, result in whens:
                 hit = condition(msg)
                 if subject is not None:
@@ -145,6 +149,46 @@ class _Compiler:
             return default(msg) if default is not None else UNDEFINED
 
         return case
+
+    def _subquery(self, node: ast.SubQuery) -> Evaluator:
+        """The array of what the inner SELECT gives for each element of its source that
+        WHERE keeps; an object source is one element, anything else Undefined."""
+        source = self.compile(node.source)
+        where = self.compile(node.where) if node.where is not None else None
+        columns = [
+            (item.name, None if isinstance(item.expr, ast.Star) else self.compile(item.expr))
+            for item in node.items
+        ]
+        value_column = columns[0][1] if node.value else None  # VALUE * does not parse
+
+        def subquery(msg: Message) -> Any:
+            found = source(msg)
+            elements = found if type(found) is list else [found] if type(found) is dict else None
+            if elements is None:
+                return UNDEFINED
+            results: list[Any] = []
+            for element in elements:
+                child = msg.with_doc(element)
+                if where is not None and to_bool(where(child)) is not True:
+                    continue
+                if value_column is not None:
+                    result = value_column(child)
+                    if result is not UNDEFINED:
+                        results.append(result)
+                    continue
+                row: dict[str, Any] = {}
+                for name, column in columns:
+                    if column is None:
+                        if type(element) is dict:
+                            row.update(element)
+                        continue
+                    cell = column(child)
+                    if cell is not UNDEFINED:
+                        row[name] = cell
+                results.append(row)
+            return results
+
+        return subquery
 
     def _objectlit(self, node: ast.ObjectLit) -> Evaluator:
         items = [(key, self.compile(value)) for key, value in node.items]

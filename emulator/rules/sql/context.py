@@ -5,11 +5,25 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from emulator.rules.sql.values import UNDEFINED, loads
 
 _UNPARSED: Any = object()
+
+
+class Callouts(Protocol):
+    """AWS calls the SQL functions that call out make, as the role they name. Each
+    blocks; raise to fail the evaluation."""
+
+    def get_item(self, table: str, key: dict[str, Any], role_arn: str) -> dict[str, Any] | None:
+        """DynamoDB GetItem: the item in DynamoDB JSON, or None."""
+
+    def get_secret(self, secret_id: str, role_arn: str) -> dict[str, Any]:
+        """Secrets Manager GetSecretValue's answer (SecretString or SecretBinary)."""
+
+    def invoke(self, function_arn: str, event: Any) -> Any:
+        """A synchronous Lambda invocation on the rule's behalf: the function's result."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +41,7 @@ class MessageContext:
     account_id: str | None = None
     timestamp_ms: int | None = None
     trace_id: str | None = None
+    callouts: Callouts | None = None  # get_dynamodb(), get_secret(), aws_lambda()
 
 
 class Message:
@@ -61,6 +76,14 @@ class Message:
                 doc = UNDEFINED
             self._doc = doc
         return doc
+
+    def with_doc(self, doc: Any) -> Message:
+        """The same message with ``doc`` as its document: what a nested SELECT's
+        columns read for one element of its array."""
+        child = Message(self.topic, self.payload, self.ctx, self.account_id)
+        child.timestamp_ms = self.timestamp_ms
+        child._doc = doc
+        return child
 
     @property
     def is_json(self) -> bool:

@@ -115,6 +115,25 @@ class _Parser:
         self.expect_eof()
         return ast.Query(self.sql, tuple(items), value, topic_filter, where, filter_pos)
 
+    def subquery(self) -> ast.Node:
+        """A nested SELECT over an array of the message ("Nested object queries",
+        https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-nested-queries.html)."""
+        start = self.expect_keyword("SELECT")
+        value = self._value_keyword()
+        items = [self.select_item()]
+        while self.is_symbol(","):
+            self.advance()
+            items.append(self.select_item())
+        if value and (len(items) != 1 or isinstance(items[0].expr, ast.Star)):
+            raise self.error("SELECT VALUE takes exactly one expression")
+        self.expect_keyword("FROM")
+        source = self.expression()
+        where = None
+        if self.is_keyword("WHERE"):
+            self.advance()
+            where = self.expression()
+        return ast.SubQuery(start.pos, tuple(items), value, source, where)
+
     def _value_keyword(self) -> bool:
         """``SELECT VALUE expr``; a field that happens to be called ``value`` still works."""
         token = self.tok
@@ -258,7 +277,7 @@ class _Parser:
             return ast.Field(token.pos, token.value)
         if self.is_symbol("("):
             self.advance()
-            node = self.expression()
+            node = self.subquery() if self.is_keyword("SELECT") else self.expression()
             self.expect_symbol(")")
             return node
         if self.is_symbol("{"):

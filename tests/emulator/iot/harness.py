@@ -19,7 +19,9 @@ from paho.mqtt.properties import Properties
 
 from emulator.http import create_app
 from emulator.http.cors import CorsConfig
+from emulator.http.function_url import FunctionUrlRoute
 from emulator.iot import IotBroker, Limits, MessageContext
+from emulator.iot.auth import Authorizers, CustomAuthorizer
 from emulator.mqtt.codec import Decoder, encode
 from emulator.mqtt.packets import Connect, PingReq, PingResp
 
@@ -143,16 +145,22 @@ class Harness:
         self.call(self._start())
         return self
 
-    async def _invoke_token(self, event: dict[str, Any]) -> Any:
+    async def _invoke_token(self, event: dict[str, Any], _request: web.Request) -> Any:
         self.token_events.append(event)
         if isinstance(self.token_result, Exception):
             raise self.token_result
         return self.token_result
 
     async def _start(self) -> None:
+        authorizer = CustomAuthorizer(
+            AUTHORIZER,
+            self.authorizer,
+            timeout_s=self._broker_kw.pop("authorizer_timeout_s", 5.0),
+            min_ttl_s=self._limits.authorizer_min_ttl_s,
+            max_ttl_s=self._limits.authorizer_max_ttl_s,
+        )
         self.broker = IotBroker(
-            invoke_authorizer=self.authorizer,
-            authorizer_name=AUTHORIZER,
+            authorizers=Authorizers([authorizer]),
             on_publish=lambda t, p, c: self.published.append((t, p, c)),
             limits=self._limits,
             **self._broker_kw,
@@ -160,11 +168,10 @@ class Harness:
         await self.broker.start()
         app = create_app(
             broker=self.broker,
-            invoke_token=self._invoke_token,
             web_root=self._web_root,
-            authorizer_name=AUTHORIZER,
+            function_urls=[FunctionUrlRoute("Token", "/", self._invoke_token, self._token_cors)],
+            site_config={"authorizer": AUTHORIZER, "tokenUrl": "/api/token", "topicRoot": "chat"},
             limits=self._limits,
-            token_cors=self._token_cors,
         )
         self.runner = web.AppRunner(app, shutdown_timeout=2)
         await self.runner.setup()

@@ -40,7 +40,7 @@ class Broker:
 async def plane(aws: AwsServices) -> AsyncIterator[tuple[str, EmulatorIam, Broker]]:
     iam = EmulatorIam(aws, template_from_dict({"Resources": {}}))
     broker = Broker()
-    app = create_app(broker=broker, invoke_token=None, web_root=None, authorizer_name="a")
+    app = create_app(broker=broker, web_root=None)
     app.middlewares.append(data_plane_iam(iam, IotArns()))
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
