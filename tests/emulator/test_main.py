@@ -23,14 +23,11 @@ def test_prints_one_url_and_stops_cleanly_on_ctrl_c() -> None:
     assert "emulated AWS::IoT::TopicRule" in output
     assert "skipped  AWS::CloudFront::Distribution" in output
     assert "skipped  AWS::KMS::Key" in output
-    # Observability (stack/observability.py) is AWS's alone: reported, not emulated.
-    for kind in (
-        "AWS::CloudWatch::Alarm",
-        "AWS::CloudWatch::Dashboard",
-        "AWS::Logs::MetricFilter",
-        "AWS::SNS::Topic",
-    ):
+    # Observability (stack/observability.py): alarms, dashboard and metric filter are
+    # AWS's alone, reported as skipped; the alarm topic is an SNS topic in moto.
+    for kind in ("AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard", "AWS::Logs::MetricFilter"):
         assert f"skipped  {kind}" in output
+    assert "emulated AWS::SNS::Topic                       1  (moto) AlarmTopic" in output
     # The token function's business metric, as an EMF line in its log (chatlib.metrics).
     emf = [json.loads(line.split("] ", 1)[1]) for line in emulator.output if '"_aws"' in line]
     assert [d["TokensIssued"] for d in emf if "TokensIssued" in d] == [[1.0]]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -61,13 +62,17 @@ def test_a_flood_of_token_requests_is_throttled(defaults_emulator) -> None:
             answers.append(post_token(base))
 
     threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    first_minute = int(time.time() // 60)
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    # The limit is per clock minute (chatlib.ratelimit): a flood across a minute's end
+    # may have the limit once in each minute it touched.
+    minutes = int(time.time() // 60) - first_minute + 1
 
     statuses = Counter(status for status, _, _ in answers)
-    assert statuses[200] <= TOKEN_REQUESTS_PER_MINUTE, statuses
+    assert statuses[200] <= TOKEN_REQUESTS_PER_MINUTE * minutes, (statuses, minutes)
     assert statuses[200] + statuses[429] == FLOOD, statuses
     # Over the reserved concurrency: Lambda's own 429, before the function runs.
     lambda_429 = [a for a in answers if a[0] == 429 and a[2] == {"message": "Rate Exceeded."}]

@@ -23,7 +23,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 
-from tests.support.template_emulator import TemplateEmulator
+from emulator.testing import EmulatorProcess
 
 AUTHORIZER_CODE = """
 import json
@@ -139,7 +139,7 @@ def template() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TemplateEmulator]:
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
     work = tmp_path_factory.mktemp("any-template")
     path = work / "template.json"
     path.write_text(json.dumps(template()))
@@ -153,7 +153,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TemplateEmula
         "--site-config",
         "alpha=AlphaUrl",
     ]
-    process = TemplateEmulator(path, args).start()
+    process = EmulatorProcess(args, template=path).start()
     try:
         yield process
     finally:
@@ -169,7 +169,7 @@ def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str
         return exc.code, dict(exc.headers), exc.read()
 
 
-def _connect(emulator: TemplateEmulator, username: str) -> int:
+def _connect(emulator: EmulatorProcess, username: str) -> int:
     """CONNACK return code of a plain MQTT connect that names no authorizer."""
     codes: queue.Queue[int] = queue.Queue()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{username}-1")
@@ -184,7 +184,7 @@ def _connect(emulator: TemplateEmulator, username: str) -> int:
         client.loop_stop()
 
 
-def test_every_function_url_is_served_at_its_path(emulator: TemplateEmulator) -> None:
+def test_every_function_url_is_served_at_its_path(emulator: EmulatorProcess) -> None:
     status, _, body = _get(f"{emulator.base_url}/lambda-url/AlphaUrl/some/path?x=1")
     assert status == 200
     assert json.loads(body) == {"who": "alpha", "path": "/some/path", "version": "2.0"}
@@ -194,7 +194,7 @@ def test_every_function_url_is_served_at_its_path(emulator: TemplateEmulator) ->
     assert _get(f"{emulator.base_url}/lambda-url/BetaUrl/")[0] == 404
 
 
-def test_function_url_cors_and_permissions(emulator: TemplateEmulator) -> None:
+def test_function_url_cors_and_permissions(emulator: EmulatorProcess) -> None:
     _, headers, _ = _get(
         f"{emulator.base_url}/lambda-url/AlphaUrl/", {"Origin": "https://app.example"}
     )
@@ -211,18 +211,18 @@ def test_function_url_cors_and_permissions(emulator: TemplateEmulator) -> None:
     assert status == 403 and b"Forbidden" in body
 
 
-def test_config_json_and_outputs_use_the_mount_path(emulator: TemplateEmulator) -> None:
+def test_config_json_and_outputs_use_the_mount_path(emulator: EmulatorProcess) -> None:
     config = emulator.config()
     assert config["alpha"] == f"{emulator.base_url}/lambda-url/AlphaUrl/"
     assert config["mqttUrl"].endswith("/mqtt")
 
 
-def test_the_default_authorizer_serves_clients_that_name_none(emulator: TemplateEmulator) -> None:
+def test_the_default_authorizer_serves_clients_that_name_none(emulator: EmulatorProcess) -> None:
     assert _connect(emulator, "device") == 0
     assert _connect(emulator, "intruder") == 135  # paho reports CONNACK 5 as 135, not authorized
 
 
-def test_startup_report_names_emulated_skipped_and_ignored(emulator: TemplateEmulator) -> None:
+def test_startup_report_names_emulated_skipped_and_ignored(emulator: EmulatorProcess) -> None:
     log = "\n".join(emulator.output)
     assert "AWS::CloudWatch::Dashboard" in log and "skipped" in log
     ignored = next(line for line in emulator.output if "ignored properties:" in line)

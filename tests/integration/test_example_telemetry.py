@@ -15,13 +15,13 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 
+from emulator.testing import EmulatorProcess
 from examples.telemetry import build
-from tests.support.template_emulator import TemplateEmulator
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[TemplateEmulator]:
-    process = TemplateEmulator(build.TEMPLATE).start()
+def emulator() -> Iterator[EmulatorProcess]:
+    process = EmulatorProcess(template=build.TEMPLATE).start()
     try:
         yield process
     finally:
@@ -35,7 +35,7 @@ def test_the_committed_template_is_the_generated_one() -> None:
 class Device:
     """A device: MQTT 3.1.1 over TCP, its id as user name, its derived password."""
 
-    def __init__(self, emulator: TemplateEmulator, device: str, password: str) -> None:
+    def __init__(self, emulator: EmulatorProcess, device: str, password: str) -> None:
         self.connack: queue.Queue[int] = queue.Queue()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=device)
         self.client.username_pw_set(device, password)
@@ -51,14 +51,14 @@ class Device:
         self.client.loop_stop()
 
 
-def _password(emulator: TemplateEmulator, device: str) -> str:
+def _password(emulator: EmulatorProcess, device: str) -> str:
     secrets = emulator.aws_client("secretsmanager")
     arn = next(s["ARN"] for s in secrets.list_secrets()["SecretList"] if "FleetKey" in s["Name"])
     key = secrets.get_secret_value(SecretId=arn)["SecretString"].encode()
     return hmac.new(key, device.encode(), hashlib.sha256).hexdigest()
 
 
-def _alerts_queue(emulator: TemplateEmulator) -> str:
+def _alerts_queue(emulator: EmulatorProcess) -> str:
     """An SQS queue subscribed to the alert topic, to watch what the rule sends."""
     sns, sqs = emulator.aws_client("sns"), emulator.aws_client("sqs")
     topic = next(
@@ -74,7 +74,7 @@ def _alerts_queue(emulator: TemplateEmulator) -> str:
     return url
 
 
-def _readings(emulator: TemplateEmulator, device: str, count: int) -> list[dict[str, Any]]:
+def _readings(emulator: EmulatorProcess, device: str, count: int) -> list[dict[str, Any]]:
     ddb = emulator.aws_client("dynamodb")
     table = next(n for n in ddb.list_tables()["TableNames"] if "ReadingsTable" in n)
     deadline = time.monotonic() + 20
@@ -89,7 +89,7 @@ def _readings(emulator: TemplateEmulator, device: str, count: int) -> list[dict[
         time.sleep(0.1)
 
 
-def test_devices_connect_through_the_default_authorizer(emulator: TemplateEmulator) -> None:
+def test_devices_connect_through_the_default_authorizer(emulator: EmulatorProcess) -> None:
     good = Device(emulator, "sensor1", _password(emulator, "sensor1"))
     bad = Device(emulator, "sensor2", _password(emulator, "sensor1"))  # another device's
     try:
@@ -100,7 +100,7 @@ def test_devices_connect_through_the_default_authorizer(emulator: TemplateEmulat
         bad.close()
 
 
-def test_readings_are_stored_and_hot_ones_alerted(emulator: TemplateEmulator) -> None:
+def test_readings_are_stored_and_hot_ones_alerted(emulator: EmulatorProcess) -> None:
     alerts = _alerts_queue(emulator)
     device = Device(emulator, "sensor3", _password(emulator, "sensor3"))
     try:
@@ -122,7 +122,7 @@ def test_readings_are_stored_and_hot_ones_alerted(emulator: TemplateEmulator) ->
         device.close()
 
 
-def test_a_device_may_publish_only_its_own_telemetry(emulator: TemplateEmulator) -> None:
+def test_a_device_may_publish_only_its_own_telemetry(emulator: EmulatorProcess) -> None:
     device = Device(emulator, "sensor4", _password(emulator, "sensor4"))
     try:
         assert device.connack.get(timeout=20) == 0
