@@ -41,6 +41,10 @@ class MqttGateway(Protocol):
         context: MessageContext | None = None,
     ) -> None: ...
 
+    def disconnect_client(
+        self, client_id: str, *, clean_session: bool = False, prevent_will: bool = False
+    ) -> bool: ...
+
 
 def create_app(
     *,
@@ -96,6 +100,11 @@ def create_app(
             request, broker.publish, require_auth=require_data_plane_auth, limits=limits
         )
 
+    async def connections(request: web.Request) -> web.Response:
+        return await data_plane.delete_connection_handler(
+            request, broker.disconnect_client, require_auth=require_data_plane_auth
+        )
+
     async def mqtt(request: web.Request) -> web.StreamResponse:
         offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
         if "mqtt" not in offered:
@@ -123,6 +132,7 @@ def create_app(
     app.router.add_route("POST", "/api/token", token)
     app.router.add_route("OPTIONS", "/api/token", token)
     app.router.add_post("/topics/{topic:.*}", topics)
+    app.router.add_delete("/connections/{client_id:.*}", connections)
     app.router.add_get("/mqtt", mqtt)
     if web_root is not None:
         app.router.add_get("/{path:.*}", StaticSite(web_root).handle)

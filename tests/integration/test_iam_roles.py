@@ -357,6 +357,35 @@ def test_chat_role_needs_query_on_the_messages_table(emulator_for: Any) -> None:
             alice.close()
 
 
+def test_chat_role_needs_delete_connection_to_close_a_removed_member(emulator_for: Any) -> None:
+    """Removing a member closes its connections with iot:DeleteConnection on client/*."""
+    with emulator_for(removed("ChatFunctionRole", "iot:DeleteConnection")) as emulator:
+        room = unique_room()
+        alice, bob = client(emulator, "Alice", room), client(emulator, "Bob", room)
+        try:
+            join(alice, room, "Alice")
+            join(bob, room, "Bob")
+            owner = alice.client_id.rsplit("-", 1)[0]
+            member = bob.client_id.rsplit("-", 1)[0]
+            alice.subscribe(f"chat/user/{owner}")
+            bob.subscribe(f"chat/user/{member}")
+            create = {"type": "create", "title": "T", "private": True, "name": "Alice"}
+            alice.publish("chat/out", create)
+            _, created = alice.wait_for(lambda t, b: b.get("type") == "created")
+            change = {"room": created["room"], "member": member}
+            alice.publish("chat/out", {"type": "invite", **change})
+            bob.wait_for(lambda t, b: b.get("type") == "invited")
+            alice.publish("chat/out", {"type": "remove", **change})
+            bob.wait_for(lambda t, b: b.get("type") == "removed")  # publishing is allowed
+            log_line(emulator, "[local-chat]", "ForbiddenException", "DeleteConnection")
+            denied = log_line(emulator, "IAM denied", "local-ChatFunctionRole")
+            arn = f"arn:aws:iot:us-east-1:123456789012:client/{bob.client_id}"
+            assert f"iot:DeleteConnection on resource: {arn}" in denied
+        finally:
+            alice.close()
+            bob.close()
+
+
 def test_chat_role_needs_get_records_for_its_stream_mapping(emulator_for: Any) -> None:
     """Lambda reads the stream with the function's role, not with a rule's."""
     with emulator_for(removed("ChatFunctionRole", "kinesis:GetRecords"), stream=True) as emulator:
