@@ -46,7 +46,7 @@ class ArnScope:
 MAX_DOCUMENTS = 10
 MAX_DOCUMENT_CHARS = 2048  # white space excluded; these documents have none
 # Private rooms per document after the first and in all: the worst case (longest
-# partition, region, account and topic root) fits, tests/lambdas/test_policy.py shows.
+# partition, region, account and topic root) fits, tests/lambdas/chatlib/test_policy.py shows.
 ROOMS_PER_DOCUMENT = 8
 MAX_PRIVATE_ROOMS = ROOMS_PER_DOCUMENT * (MAX_DOCUMENTS - 1)
 
