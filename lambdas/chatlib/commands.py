@@ -270,13 +270,28 @@ def invite(command: Command) -> str:
     if people.profile_name(command.member) is None:
         raise ValidationError(f"no user {command.member} (they must have joined the chat)")
     _check_room_count(command.member)
-    if not people.add_member(room, command.member):
-        return "invite-noop"
-    publisher.to_user(
-        command.member,
-        {"type": "invited", "room": room.id, "title": room.title, "by": command.sender},
+    added = people.add_member(room, command.member)
+    if added:
+        publisher.to_user(
+            command.member,
+            {"type": "invited", "room": room.id, "title": room.title, "by": command.sender},
+        )
+    _done(command, changed=added)
+    return "invited" if added else "invite-noop"
+
+
+def _done(command: Command, *, changed: bool) -> None:
+    """The owner's page or client learns the invite or removal went through."""
+    publisher.to_client(
+        command.client_id,
+        {
+            "type": "done",
+            "command": command.type,
+            "room": command.room,
+            "member": command.member,
+            "changed": changed,
+        },
     )
-    return "invited"
 
 
 def remove(command: Command) -> str:
@@ -287,10 +302,12 @@ def remove(command: Command) -> str:
     if command.member == room.owner:
         raise ValidationError("the owner cannot be removed from their room")
     if not people.remove_member(room.id, command.member):
+        _done(command, changed=False)
         return "remove-noop"
     publisher.to_user(command.member, {"type": "removed", "room": room.id})
     for client_id in connections.clients_of(command.member):
         publisher.disconnect(client_id)
+    _done(command, changed=True)
     return "removed"
 
 

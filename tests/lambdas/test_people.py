@@ -153,6 +153,11 @@ def test_owner_invites_member_who_chats_then_is_removed(env, closed) -> None:
     assert env.published.on("chat/user/bob1") == [
         {"type": "invited", "room": room, "title": "Team", "by": "alice1"}
     ]
+    done = {"type": "done", "command": "invite", "room": room, "member": "bob1", "changed": True}
+    assert env.published.on("chat/in/alice1-tab")[-1] == done
+    assert env.run("invite", room=room, member="bob1") == "invite-noop"
+    assert env.published.on("chat/in/alice1-tab")[-1] == {**done, "changed": False}
+    assert len(env.published.on("chat/user/bob1")) == 1
     assert env.run("message", "bob1-tab", room=room, private=True, name="Bob", text="hi") == (
         "published-private"
     )
@@ -171,6 +176,7 @@ def test_owner_invites_member_who_chats_then_is_removed(env, closed) -> None:
     assert env.run("remove", room=room, member="bob1") == "removed"
     assert env.published.on("chat/user/bob1") == [{"type": "removed", "room": room}]
     assert closed == ["bob1-tab"]
+    assert env.published.on("chat/in/alice1-tab")[-1]["command"] == "remove"
     assert env.run("typing", "bob1-tab", room=room, private=True, name="Bob") == "rejected"
     assert env.run("history", "bob1-tab", room=room, private=True) == "rejected"
 
