@@ -52,7 +52,14 @@ def reply_error(client_id: str, message: str) -> None:
 
 
 def _dispatch(command: Command) -> str:
-    if command.private and command.type in ("join", "history", "message", "typing"):
+    if command.private and command.type in (
+        "join",
+        "history",
+        "message",
+        "typing",
+        "edit",
+        "delete",
+    ):
         _require_member(command.sender, command.room)
     handlers = {
         "join": join,
@@ -198,11 +205,11 @@ def direct_message(command: Command) -> str:
 
 
 def typing(command: Command) -> str:
-    """A private room's typing signal (a public room's never reaches a function: the
-    typing rule republishes it). Never stored."""
+    """A typing signal, never stored: a private room's (after the membership check), or
+    one sent on the stream (a public room's on <root>/out takes the republish rule)."""
     publisher.to_any_room(
         command.room,
-        True,
+        command.private,
         {
             "type": "typing",
             "room": command.room,

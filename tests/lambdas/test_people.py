@@ -172,6 +172,10 @@ def test_owner_invites_member_who_chats_then_is_removed(env, closed) -> None:
     (public,) = [p for p in env.published.on("chat/in/carol1-tab") if p["type"] == "backlog"]
     assert public["messages"] == []
 
+    edit = {"room": room, "private": True, "id": msg["id"], "text": "hi all"}
+    assert env.run("edit", "bob1-tab", **edit) == "edited"
+    assert env.published.on(f"chat/priv/{room}")[-1]["text"] == "hi all"
+
     env.published.clear()
     assert env.run("remove", room=room, member="bob1") == "removed"
     assert env.published.on("chat/user/bob1") == [{"type": "removed", "room": room}]
@@ -179,6 +183,8 @@ def test_owner_invites_member_who_chats_then_is_removed(env, closed) -> None:
     assert env.published.on("chat/in/alice1-tab")[-1]["command"] == "remove"
     assert env.run("typing", "bob1-tab", room=room, private=True, name="Bob") == "rejected"
     assert env.run("history", "bob1-tab", room=room, private=True) == "rejected"
+    # Not even an edit of his own earlier message.
+    assert env.run("edit", "bob1-tab", **{**edit, "text": "late"}) == "rejected"
 
 
 def test_only_the_owner_invites_or_removes(env, closed) -> None:
@@ -213,3 +219,11 @@ def test_a_user_belongs_to_at_most_the_policy_limit_of_private_rooms(env, monkey
     env.run("create", title="Two", private=True, name="Alice")
     assert env.run("create", title="Three", private=True, name="Alice") == "rejected"
     assert errors(env.published) == ["a user can belong to at most 2 private rooms"]
+
+
+def test_a_public_typing_signal_from_the_stream_goes_to_the_public_room(env) -> None:
+    assert env.run("typing", room="lobby", name="Alice", ts=T0 + 3) == "typing"
+    assert env.published.on("chat/pub/lobby") == [
+        {"type": "typing", "room": "lobby", "name": "Alice", "sender": "alice1", "ts": T0 + 3}
+    ]
+    assert not [t for t, _ in env.published.all() if "/priv/" in t]
