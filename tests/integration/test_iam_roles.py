@@ -341,7 +341,8 @@ def test_token_role_needs_the_token_secret(emulator_for: Any) -> None:
 
 
 def test_chat_role_needs_query_on_the_messages_table(emulator_for: Any) -> None:
-    with emulator_for(removed("ChatFunctionRole", "dynamodb:Query", "MessagesTable")) as emulator:
+    table = '["MessagesTable", "Arn"]'  # the table itself, not its id-index
+    with emulator_for(removed("ChatFunctionRole", "dynamodb:Query", table)) as emulator:
         room = unique_room()
         alice = client(emulator, "Alice", room)
         try:
