@@ -5,17 +5,20 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-from client import commands
+from client import commands, people
 from client.connection import TRANSPORTS
 from client.errors import ClientError
 from client.session import RECONNECT_ATTEMPTS
 from client.site import DEFAULT_SITE
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _common(parser: argparse.ArgumentParser, room: bool = True) -> None:
     parser.add_argument("--site", default=DEFAULT_SITE, help="site URL serving config.json")
-    parser.add_argument("--room", required=True, help="room name ([A-Za-z0-9_-]{1,64})")
+    if room:
+        parser.add_argument("--room", required=True, help="room name ([A-Za-z0-9_-]{1,64})")
     parser.add_argument(
         "--transport",
         default="auto",
@@ -27,6 +30,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--token", help="use this JWT instead of asking the token URL")
     parser.add_argument("--client-id", help="client id to use with --token")
+    parser.add_argument(
+        "--token-file",
+        type=Path,
+        help="keep the guest token here: later runs are the same principal (24 h session)",
+    )
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per step")
     parser.add_argument(
         "--reconnect-attempts",
@@ -59,7 +67,46 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--count", type=int, default=None, help="stop after N messages")
     p.add_argument("--seconds", type=float, default=None, help="stop after S seconds")
     p.set_defaults(func=commands.listen)
+    _people(sub)
     return top
+
+
+def _people(sub: Any) -> None:
+    """whoami, dm, create, invite, remove, edit, delete (client/people.py)."""
+    p = sub.add_parser("whoami", help="print this client's principal")
+    _common(p, room=False)
+    p.add_argument("--name", default="me")
+    p.set_defaults(func=people.whoami)
+
+    p = sub.add_parser("dm", help="send a direct message to a principal")
+    _common(p, room=False)
+    p.add_argument("--name", required=True)
+    p.add_argument("--to", required=True, help="the recipient's principal")
+    p.add_argument("text")
+    p.set_defaults(func=people.dm)
+
+    p = sub.add_parser("create", help="create a private room (you own it)")
+    _common(p, room=False)
+    p.add_argument("--name", required=True)
+    p.add_argument("--title", required=True)
+    p.set_defaults(func=people.create)
+
+    for kind, func in (("invite", people.invite), ("remove", people.remove)):
+        p = sub.add_parser(kind, help=f"{kind} a member of your private room")
+        _common(p)
+        p.add_argument("--name", default="owner")
+        p.add_argument("--member", required=True, help="the member's principal")
+        p.set_defaults(func=func)
+
+    for kind, func in (("edit", people.edit), ("delete", people.delete)):
+        p = sub.add_parser(kind, help=f"{kind} one of your messages")
+        _common(p)
+        p.add_argument("--name", default="me")
+        p.add_argument("--id", required=True, help="the message's id")
+        p.add_argument("--private", action="store_true", help="the room is a private room")
+        if kind == "edit":
+            p.add_argument("text")
+        p.set_defaults(func=func)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -48,6 +48,7 @@ def open_session(args: argparse.Namespace, name: str, recover: bool = False) -> 
         timeout=args.timeout,
         recover=recover,
         reconnect_attempts=attempts,
+        token_file=getattr(args, "token_file", None),
     )
     return session
 

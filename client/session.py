@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from awscrt import mqtt
@@ -153,6 +154,18 @@ class ChatSession:
 
     def room_topic(self, room: str) -> str:
         return topic("room", self.root, room=room)
+
+    @property
+    def principal(self) -> str:
+        """Who this session is: its client id's prefix (the token's principal)."""
+        return self.client_id.rsplit("-", 1)[0]
+
+    @property
+    def user_topic(self) -> str:
+        return topic("user", self.root, principal=self.principal)
+
+    def private_topic(self, room: str) -> str:
+        return topic("private", self.root, room=room)
 
     def _on_message(self, topic: str, payload: bytes, **_: Any) -> None:
         if self.sink is not None:
@@ -329,6 +342,24 @@ class ChatSession:
         self._schedule_renewal()
 
 
+def _kept_token(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    token = kept.get("token") if isinstance(kept, dict) else None
+    return token if isinstance(token, str) and token else None
+
+
+def _keep_token(path: Path, token: str) -> None:
+    """Write the token readable by its owner only (it is a credential)."""
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(json.dumps({"token": token}), encoding="utf-8")
+
+
 def open_site_session(
     site: str,
     name: str,
@@ -338,14 +369,19 @@ def open_site_session(
     *,
     recover: bool = False,
     reconnect_attempts: int = RECONNECT_ATTEMPTS,
+    token_file: Path | None = None,
 ) -> tuple[ChatSession, SiteConfig]:
     """Read config.json, get a guest token for `name`, connect; the usual way in. With
-    `recover`, the session reconnects by itself with fresh tokens (see ChatSession)."""
+    `recover`, the session reconnects by itself with fresh tokens (see ChatSession).
+    With `token_file`, the guest token is kept there and presented for the next one, so
+    runs of the client are one principal (as a page's reloads are)."""
     check_name(name)
     config = load_config(site)
 
     def credentials() -> Credentials:
-        token = fetch_token(config, name)
+        token = fetch_token(config, name, previous=_kept_token(token_file))
+        if token_file is not None:
+            _keep_token(token_file, token.token)
         spec = connection.spec_from_url(
             config.mqtt_url,
             make_client_id(token.client_id_prefix),

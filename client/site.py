@@ -90,9 +90,14 @@ def load_config(site: str = DEFAULT_SITE) -> SiteConfig:
     )
 
 
-def fetch_token(config: SiteConfig, name: str, timeout: float = 10.0) -> GuestToken:
-    """POST the name to the token URL, as the browser does, and return the guest token."""
-    raw = _http_json(config.token_url, {"name": name}, timeout=timeout)
+def fetch_token(
+    config: SiteConfig, name: str, timeout: float = 10.0, previous: str | None = None
+) -> GuestToken:
+    """POST the name to the token URL, as the browser does, and return the guest token.
+    With ``previous`` (a guest token still valid), the token is for the same principal
+    while its guest session lasts (docs/people.md)."""
+    body = {"name": name} if previous is None else {"name": name, "token": previous}
+    raw = _http_json(config.token_url, body, timeout=timeout)
     if not isinstance(raw, dict) or not raw.get("token"):
         raise ClientError(f"{config.token_url} gave no token: {raw!r}"[:300])
     return GuestToken(

@@ -1,19 +1,26 @@
-"""route: every command except chat messages goes to the chat function.
+"""route: every command that needs the database or a membership check goes to the chat
+function.
 
-join, history and leave need the database and a reply on the client's own topic, so a
-function handles them; messages take the serverless path (republish + store).
+join, history, leave, DMs, edits, deletes and private-room commands need a table and a
+reply, so a function handles them; public messages and public typing signals take the
+serverless paths (republish + store, typing).
 """
 
 from chatlib import contract
 from iot_rules.spec import LambdaAction, Rule
 
+# True only for "private": true. A bare ``private = true`` is Undefined when the field is
+# absent, and Undefined would make the whole WHERE Undefined (false), so it is a CASE.
+IS_PRIVATE = "CASE isUndefined(private) WHEN true THEN false ELSE private = true END"
+
 RULE = Rule(
     name="route",
-    description="Commands other than messages on <root>/out -> chat function",
+    description="Commands other than public messages and typing on <root>/out -> chat function",
     # S608: IoT SQL built from the contract's constants, not from input.
     sql=(
         "SELECT *, clientid() AS clientId, principal() AS sender, timestamp() AS ts "  # noqa: S608
-        f"FROM '{contract.topic('out', '{root}')}' WHERE type <> 'message'"
+        f"FROM '{contract.topic('out', '{root}')}' "
+        f"WHERE (type <> 'message' AND type <> 'typing') OR ({IS_PRIVATE})"
     ),
     actions=(LambdaAction(function="ChatFunction"),),
 )

@@ -9,6 +9,10 @@ Answer: ``{"isAuthenticated": true, "principalId", "disconnectAfterInSeconds",
 not a good token (or any internal failure), ``{"isAuthenticated": false}``. It never
 raises.
 
+The policy carries the principal's private rooms (chatlib.people, one Query), so a
+member's connection may subscribe to them and a removed member's next connection may
+not (the chat function closes its connections when it is removed).
+
 Timing: ``disconnectAfterInSeconds = min(86400, exp - now)``, so a connection never
 outlives its token. AWS requires at least 300 s, so a token with less than 300 s left
 is refused (the client must fetch a fresh one). ``refreshAfterInSeconds = min(3600,
@@ -23,7 +27,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
-from chatlib import config, metrics, tokens
+from chatlib import config, metrics, people, tokens
 from chatlib.log import logger
 from chatlib.policy import ArnScope, policy_documents
 
@@ -98,14 +102,20 @@ def authorize(event: Any, context: Any, now: float | None = None) -> dict[str, A
     disconnect_after = min(MAX_SESSION_SECONDS, remaining)
 
     scope = ArnScope.from_function_arn(getattr(context, "invoked_function_arn", None))
-    logger.info("authorized", extra={"principalId": identity.principal_id, "kind": identity.kind})
+    rooms = people.memberships(identity.principal_id)
+    logger.info(
+        "authorized",
+        extra={"principalId": identity.principal_id, "kind": identity.kind, "rooms": len(rooms)},
+    )
     metrics.count("Authorized")
     return {
         "isAuthenticated": True,
         "principalId": identity.principal_id,
         "disconnectAfterInSeconds": disconnect_after,
         "refreshAfterInSeconds": min(MAX_REFRESH_SECONDS, disconnect_after),
-        "policyDocuments": policy_documents(identity.principal_id, config.topic_root(), scope),
+        "policyDocuments": policy_documents(
+            identity.principal_id, config.topic_root(), scope, rooms
+        ),
     }
 
 

@@ -1,6 +1,10 @@
 """Guest token function (Lambda function URL, payload format 2.0): ``POST /api/token``.
 
-Request body ``{"name": "Alice"}`` (possibly base64, see ``isBase64Encoded``).
+Request body ``{"name": "Alice"}`` (possibly base64, see ``isBase64Encoded``), with
+``"token": "<the guest token it has>"`` to keep its principal: a page renewing its token
+or reloaded gets the same ``clientIdPrefix`` back for the guest session (24 hours from
+its first token, chatlib.tokens.GUEST_SESSION_SECONDS); a token that is expired, forged
+or past its session gets a new principal, as a first request does.
 ``200 {"token", "clientIdPrefix", "expiresAt"}``: ``clientIdPrefix`` is the principalId
 the authorizer derives from the token (the client connects as
 ``<clientIdPrefix>-<anything>``), ``expiresAt`` the token's ``exp`` in epoch seconds.
@@ -88,7 +92,8 @@ def read_body(event: dict[str, Any]) -> bytes:
     return raw
 
 
-def parse_name(raw: bytes) -> str:
+def parse_request(raw: bytes) -> tuple[str, str | None]:
+    """The name and the previous token (None when absent) of a token request."""
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -97,8 +102,11 @@ def parse_name(raw: bytes) -> str:
         raise HttpError(400, "bad_json", NOT_AN_OBJECT)
     if "name" not in data:
         raise HttpError(400, "invalid_name", "name is required")
+    previous = data.get("token")
+    if previous is not None and not isinstance(previous, str):
+        raise HttpError(400, "bad_json", "token must be the guest token string")
     try:
-        return validate_name(data["name"], trim=True)
+        return validate_name(data["name"], trim=True), previous
     except ValidationError as exc:
         raise HttpError(400, "invalid_name", str(exc)) from exc
 
@@ -115,12 +123,12 @@ def issue(event: dict[str, Any]) -> dict[str, Any]:
         metrics.refused("rate_limited")
         return _error(HttpError(429, "rate_limited", message), {"Retry-After": str(wait)})
     try:
-        name = parse_name(read_body(event))
+        name, previous = parse_request(read_body(event))
     except HttpError as exc:
         logger.info("token request refused", extra={"status": exc.status, "code": exc.code})
         metrics.refused(exc.code)
         return _error(exc)
-    issued = tokens.issue_guest_token(name)
+    issued = tokens.issue_guest_token(name, previous=previous)
     logger.info("guest token issued", extra={"principalId": issued.principal_id})
     metrics.count("TokensIssued")
     return _response(

@@ -25,8 +25,9 @@ def stack_key_sse() -> ddb.SSESpecification:
 
 
 def add_data(t: Template) -> None:
-    """MessagesTable, ConnectionsTable, ChatStream, StreamFailureQueue, TokenSecret: all
-    encrypted with the stack key but the stream (the AWS managed aws/kinesis key)."""
+    """MessagesTable, PeopleTable, ConnectionsTable, ChatStream, StreamFailureQueue,
+    TokenSecret: all encrypted with the stack key but the stream (the AWS managed
+    aws/kinesis key)."""
     t.add_resource(
         ddb.Table(
             "MessagesTable",
@@ -35,9 +36,41 @@ def add_data(t: Template) -> None:
             AttributeDefinitions=[
                 ddb.AttributeDefinition(AttributeName="room", AttributeType="S"),
                 ddb.AttributeDefinition(AttributeName="sk", AttributeType="S"),
+                ddb.AttributeDefinition(AttributeName="id", AttributeType="S"),
             ],
             KeySchema=[
                 ddb.KeySchema(AttributeName="room", KeyType="HASH"),
+                ddb.KeySchema(AttributeName="sk", KeyType="RANGE"),
+            ],
+            # Edits and deletes find a message by its id (clients know no sort key).
+            GlobalSecondaryIndexes=[
+                ddb.GlobalSecondaryIndex(
+                    IndexName="id-index",
+                    KeySchema=[ddb.KeySchema(AttributeName="id", KeyType="HASH")],
+                    Projection=ddb.Projection(ProjectionType="KEYS_ONLY"),
+                )
+            ],
+            TimeToLiveSpecification=ddb.TimeToLiveSpecification(
+                AttributeName="expiresAt", Enabled=True
+            ),
+            SSESpecification=stack_key_sse(),
+            PointInTimeRecoverySpecification=ddb.PointInTimeRecoverySpecification(
+                PointInTimeRecoveryEnabled=Ref("EnablePointInTimeRecovery")
+            ),
+        )
+    )
+    # Profiles, private rooms and memberships (lambdas/chatlib/people.py).
+    t.add_resource(
+        ddb.Table(
+            "PeopleTable",
+            TableName=Sub("${AWS::StackName}-people"),
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                ddb.AttributeDefinition(AttributeName="pk", AttributeType="S"),
+                ddb.AttributeDefinition(AttributeName="sk", AttributeType="S"),
+            ],
+            KeySchema=[
+                ddb.KeySchema(AttributeName="pk", KeyType="HASH"),
                 ddb.KeySchema(AttributeName="sk", KeyType="RANGE"),
             ],
             TimeToLiveSpecification=ddb.TimeToLiveSpecification(
@@ -57,6 +90,7 @@ def add_data(t: Template) -> None:
             AttributeDefinitions=[
                 ddb.AttributeDefinition(AttributeName="clientId", AttributeType="S"),
                 ddb.AttributeDefinition(AttributeName="room", AttributeType="S"),
+                ddb.AttributeDefinition(AttributeName="sender", AttributeType="S"),
             ],
             KeySchema=[ddb.KeySchema(AttributeName="clientId", KeyType="HASH")],
             GlobalSecondaryIndexes=[
@@ -67,7 +101,18 @@ def add_data(t: Template) -> None:
                         ddb.KeySchema(AttributeName="clientId", KeyType="RANGE"),
                     ],
                     Projection=ddb.Projection(ProjectionType="ALL"),
-                )
+                ),
+                # A removed member's connections, to close them (DeleteConnection).
+                ddb.GlobalSecondaryIndex(
+                    IndexName="sender-index",
+                    KeySchema=[
+                        ddb.KeySchema(AttributeName="sender", KeyType="HASH"),
+                        ddb.KeySchema(AttributeName="clientId", KeyType="RANGE"),
+                    ],
+                    Projection=ddb.Projection(
+                        ProjectionType="INCLUDE", NonKeyAttributes=["status"]
+                    ),
+                ),
             ],
             TimeToLiveSpecification=ddb.TimeToLiveSpecification(
                 AttributeName="expiresAt", Enabled=True

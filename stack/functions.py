@@ -20,7 +20,7 @@ from iot_rules import RULES
 from iot_rules.spec import LambdaAction
 from stack.encryption import key_arn
 from stack.findings import FAILURE_DESTINATION, NOT_IN_VPC, skipped
-from stack.iam import Statement, role, statement, topic_arn
+from stack.iam import Statement, arn, role, statement, topic_arn
 from stack.layers import add_layers, jwks_layer_when_configured, powertools_layer
 from stack.logs import log_group
 from stack.parameters import STREAM_ENABLED
@@ -123,9 +123,12 @@ CONNECTIONS_RW = (
     statement(["dynamodb:Query"], [Sub("${ConnectionsTable.Arn}/index/room-index")]),
 )
 
-# The topics the functions publish to: every client's inbox, every room.
+# The topics the functions publish to: every client's inbox, every room, every user
+# topic, every private room.
 INBOXES = contract.topic("inbox", "{root}", client_id="*")
 ROOMS = contract.topic("room", "{root}", room="*")
+USERS = contract.topic("user", "{root}", principal="*")
+PRIVATE_ROOMS = contract.topic("private", "{root}", room="*")
 
 # Who issues guest tokens and who accepts them: the token function signs, the
 # authorizer verifies, both with this stack's key, issuer and audience.
@@ -156,8 +159,13 @@ FUNCTIONS: tuple[Function, ...] = (
             "JWKS_URL": Ref("JwksUrl"),
             "JWT_ISSUER": Ref("JwtIssuer"),
             "JWT_AUDIENCE": Ref("JwtAudience"),
+            "PEOPLE_TABLE": Ref("PeopleTable"),
         },
-        statements=(READ_TOKEN_SECRET,),
+        # Memberships: one Query on the principal's own partition.
+        statements=(
+            READ_TOKEN_SECRET,
+            statement(["dynamodb:Query"], [GetAtt("PeopleTable", "Arn")]),
+        ),
         requirements=PYJWT,
         layers=(powertools_layer(), jwks_layer_when_configured()),
     ),
@@ -190,13 +198,40 @@ FUNCTIONS: tuple[Function, ...] = (
         environment={
             "MESSAGES_TABLE": Ref("MessagesTable"),
             "CONNECTIONS_TABLE": Ref("ConnectionsTable"),
+            "PEOPLE_TABLE": Ref("PeopleTable"),
             "MESSAGE_RETENTION_DAYS": Ref("MessageRetentionDays"),
         },
         statements=(
-            # Pages only: the store rule is the one writer of messages.
-            statement(["dynamodb:Query"], [GetAtt("MessagesTable", "Arn")]),
+            # Pages; DMs and private rooms' messages (public ones: the store rule);
+            # edits and deletes, found by id.
+            statement(
+                ["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"],
+                [GetAtt("MessagesTable", "Arn")],
+            ),
+            statement(["dynamodb:Query"], [Sub("${MessagesTable.Arn}/index/id-index")]),
+            statement(
+                [
+                    "dynamodb:DeleteItem",
+                    "dynamodb:GetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:Query",
+                    "dynamodb:UpdateItem",
+                ],
+                [GetAtt("PeopleTable", "Arn")],
+            ),
             *CONNECTIONS_RW,
-            statement(["iot:Publish"], [topic_arn(INBOXES), topic_arn(ROOMS)]),
+            statement(["dynamodb:Query"], [Sub("${ConnectionsTable.Arn}/index/sender-index")]),
+            statement(
+                ["iot:Publish"],
+                [
+                    topic_arn(INBOXES),
+                    topic_arn(ROOMS),
+                    topic_arn(USERS),
+                    topic_arn(PRIVATE_ROOMS),
+                ],
+            ),
+            # A removed member's connections: closed, so its new policy lacks the room.
+            statement(["iot:DeleteConnection"], [arn("iot", "client/*")]),
             when_streaming(statement(STREAM_READ_ACTIONS, [GetAtt("ChatStream", "Arn")])),
             when_streaming(statement(["sqs:SendMessage"], [GetAtt("StreamFailureQueue", "Arn")])),
         ),

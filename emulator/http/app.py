@@ -37,6 +37,10 @@ class MqttGateway(Protocol):
         context: MessageContext | None = None,
     ) -> None: ...
 
+    def disconnect_client(
+        self, client_id: str, *, clean_session: bool = False, prevent_will: bool = False
+    ) -> bool: ...
+
 
 def create_app(
     *,
@@ -71,6 +75,11 @@ def create_app(
             request, broker.publish, require_auth=require_data_plane_auth, limits=limits
         )
 
+    async def connections(request: web.Request) -> web.Response:
+        return await data_plane.delete_connection_handler(
+            request, broker.disconnect_client, require_auth=require_data_plane_auth
+        )
+
     async def mqtt(request: web.Request) -> web.StreamResponse:
         offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
         if "mqtt" not in offered:
@@ -96,6 +105,7 @@ def create_app(
     app.on_shutdown.append(close_websockets)
     app.router.add_get("/config.json", config_json)
     app.router.add_post("/topics/{topic:.*}", topics)
+    app.router.add_delete("/connections/{client_id:.*}", connections)
     app.router.add_get("/mqtt", mqtt)
     # Longest mount first; a URL mounted at "/" gets what nothing before it serves
     # (with a site, every method but GET and HEAD).

@@ -1,4 +1,13 @@
-"""The IoT data-plane Publish API (POST /topics/{topic}), as boto3's iot-data calls it."""
+"""The IoT data-plane APIs boto3's iot-data calls: Publish (POST /topics/{topic}) and
+DeleteConnection (DELETE /connections/{clientId}).
+
+DeleteConnection as "DeleteConnection" in the AWS IoT API reference
+(https://docs.aws.amazon.com/iot/latest/apireference/API_iotdata_DeleteConnection.html):
+the client id is percent-encoded in the path and may not start with ``$``;
+``cleanSession`` (default false) also discards a persistent session and
+``preventWillMessage`` (default false) skips the will; a client id with no connection
+answers 404 ResourceNotFoundException, a success 200 with an empty body.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +36,12 @@ def raw_topic(request: web.Request) -> str:
     """The topic from the raw path: botocore sends '/' as %2F, which routing would decode."""
     path = request.raw_path.split("?", 1)[0]
     return unquote(path[len("/topics/") :])
+
+
+def raw_client_id(request: web.Request) -> str:
+    """The client id from the raw path (percent-encoded, like the topic of a publish)."""
+    path = request.raw_path.split("?", 1)[0]
+    return unquote(path[len("/connections/") :])
 
 
 def principal_of(request: web.Request) -> str | None:
@@ -81,4 +96,30 @@ async def publish_handler(
         return error(400, "InvalidRequestException", str(exc))
     except RuntimeError:
         return error(503, "ServiceUnavailableException", "broker is not running")
+    return web.json_response({})
+
+
+def _flag(request: web.Request, name: str) -> bool | None:
+    """A boolean query parameter: None when it is neither true nor false."""
+    value = request.query.get(name, "false").lower()
+    return {"true": True, "false": False}.get(value)
+
+
+async def delete_connection_handler(
+    request: web.Request,
+    disconnect: Callable[..., bool],
+    *,
+    require_auth: bool = True,
+) -> web.Response:
+    """Close one client's connection from IoT Core's side, as DeleteConnection does."""
+    if require_auth and not request.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256"):
+        return error(403, "ForbiddenException", "Missing Authentication Token")
+    client_id = raw_client_id(request)
+    if not client_id or client_id.startswith("$") or len(client_id) > 128:
+        return error(400, "InvalidRequestException", "Invalid client id")
+    clean, prevent_will = _flag(request, "cleanSession"), _flag(request, "preventWillMessage")
+    if clean is None or prevent_will is None:
+        return error(400, "InvalidRequestException", "cleanSession, preventWillMessage: booleans")
+    if not disconnect(client_id, clean_session=clean, prevent_will=prevent_will):
+        return error(404, "ResourceNotFoundException", f"No connection for client {client_id}")
     return web.json_response({})

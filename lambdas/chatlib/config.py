@@ -67,6 +67,10 @@ def connections_table() -> str:
     return _required("CONNECTIONS_TABLE")
 
 
+def people_table() -> str:
+    return _required("PEOPLE_TABLE")
+
+
 def message_retention_days() -> int:
     days = _int("MESSAGE_RETENTION_DAYS", DEFAULT_MESSAGE_RETENTION_DAYS)
     if days < 1:

@@ -314,3 +314,23 @@ def presence_payload(room: str, members: list[dict[str, str]], at_ms: int) -> di
     if count < len(members):
         payload["more"] = len(members) - count
     return payload
+
+
+def clients_of(principal: str) -> list[str]:
+    """The client ids of the principal's connections not known to be gone (the
+    ``sender-index``), to close them when its policy must change."""
+    ids: list[str] = []
+    kwargs: dict[str, Any] = {
+        "IndexName": "sender-index",
+        "KeyConditionExpression": Key("sender").eq(principal),
+    }
+    while True:
+        result = _table().query(**kwargs)
+        ids.extend(
+            str(item["clientId"])
+            for item in result.get("Items", [])
+            if item.get("status") != DISCONNECTED
+        )
+        if not result.get("LastEvaluatedKey"):
+            return ids
+        kwargs["ExclusiveStartKey"] = result["LastEvaluatedKey"]

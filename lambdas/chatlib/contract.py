@@ -44,18 +44,26 @@ BACKLOG_SIZE: int = CONTRACT["replies"]["backlogMessages"]
 HISTORY_PAGE_SIZE: int = CONTRACT["replies"]["historyMessages"]
 REPLY_MAX_BYTES: int = CONTRACT["replies"]["maxBytes"]
 
-TOPIC_KINDS = ("out", "stream", "room", "inbox")
+PRIVATE_PREFIX: str = CONTRACT["privateRoom"]["prefix"]
+PRIVATE_HEX_DIGITS: int = CONTRACT["privateRoom"]["randomHexDigits"]
+PRIVATE_ROOM_PATTERN = f"^{PRIVATE_PREFIX}[0-9a-f]{{{PRIVATE_HEX_DIGITS}}}$"
+PRIVATE_TITLE_MAX: int = CONTRACT["privateRoom"]["titleMax"]
+PRIVATE_MEMBERS_MAX: int = CONTRACT["privateRoom"]["membersMax"]
+TYPING_EVERY_SECONDS: int = CONTRACT["typing"]["everySeconds"]
+
+TOPIC_KINDS = ("out", "stream", "room", "inbox", "user", "private")
 
 
-def topic(kind: str, root: str, *, room: str = "", client_id: str = "") -> str:
-    """A topic name (``kind`` is out, stream, room or inbox) from its contract template.
+def topic(kind: str, root: str, *, room: str = "", client_id: str = "", principal: str = "") -> str:
+    """A topic name (``kind`` is out, stream, room, inbox, user or private) from its
+    contract template.
 
     Generators pass placeholders through: ``topic("room", "{root}", room="+")`` is the
     rules' ``{root}/pub/+``.
     """
     if kind not in TOPIC_KINDS:
         raise KeyError(f"no topic {kind!r} in the contract")
-    return _TOPICS[kind].format(root=root, room=room, clientId=client_id)
+    return _TOPICS[kind].format(root=root, room=room, clientId=client_id, principal=principal)
 
 
 def _class(body: str) -> re.Pattern[str]:
@@ -63,6 +71,7 @@ def _class(body: str) -> re.Pattern[str]:
 
 
 ROOM_RE = re.compile(ROOM_PATTERN)
+PRIVATE_ROOM_RE = re.compile(PRIVATE_ROOM_PATTERN)
 NAME_FORBIDDEN_RE = _class(NAME_FORBIDDEN)
 NAME_NOT_BLANK_RE = _class("^" + NAME_BLANK)
 TEXT_FORBIDDEN_RE = _class(TEXT_FORBIDDEN)

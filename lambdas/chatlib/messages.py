@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
 
 from chatlib import aws, config, contract, publisher
 from chatlib.validation import ValidationError
@@ -110,13 +111,37 @@ def _as_int(value: Any) -> int:
 
 
 def item_to_wire(item: dict[str, Any]) -> dict[str, Any]:
-    """A stored item as a message object (tolerant of items written by the store rule)."""
+    """A stored item as a message object (tolerant of items written by the store rule):
+    a deleted message as its tombstone, an edited one with ``editedAt``, a direct
+    message in its ``dm`` shape."""
+    if item.get("deleted"):
+        return {"id": str(item.get("id", "")), "ts": _as_int(item.get("ts", 0)), "deleted": True}
+    wire = _dm_to_wire(item) if item.get("type") == "dm" else _message_to_wire(item)
+    if "editedAt" in item:
+        wire["editedAt"] = _as_int(item["editedAt"])
+    return wire
+
+
+def _dm_to_wire(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "dm",
+        "id": str(item.get("id", "")),
+        "ts": _as_int(item.get("ts", 0)),
+        "sender": str(item.get("sender", "")),
+        "clientId": str(item.get("clientId", "")),
+        "to": str(item.get("to", "")),
+        "name": str(item.get("name", "")),
+        "text": str(item.get("text", "")),
+    }
+
+
+def _message_to_wire(item: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "message",
         "id": str(item.get("id", "")),
         "ts": _as_int(item.get("ts", 0)),
         "seq": _as_int(item.get("seq", 0)),
-        "room": str(item.get("room", "")),
+        "room": str(item.get("room", "")).removeprefix("priv#"),
         "name": str(item.get("name", "")),
         "text": str(item.get("text", "")),
         "sender": str(item.get("sender", "")),
@@ -128,6 +153,106 @@ def item_to_wire(item: dict[str, Any]) -> dict[str, Any]:
 class Page:
     messages: list[dict[str, Any]]  # oldest first
     cursor: str | None  # points before the oldest message, None when nothing is older
+
+
+# -- direct messages, edits and deletes ------------------------------------------------
+
+
+def conversation(one: str, other: str) -> str:
+    """The partition of two principals' direct messages: the same whoever asks, and never
+    a room name (``#`` is outside the room alphabet). Whoever pages it is one of the two:
+    the caller is always one of the pair, so no third party can name another pair's."""
+    low, high = sorted((one, other))
+    return f"dm#{low}#{high}"
+
+
+def private_key(room: str) -> str:
+    """The partition of a private room's messages, apart from a public room of that name."""
+    return f"priv#{room}"
+
+
+def store(partition: str, wire: dict[str, Any]) -> None:
+    """Write one message (a private room's or a DM, in its wire shape) under
+    ``partition``, as the store rule writes a public room's."""
+    expires = wire["ts"] // 1000 + config.message_retention_days() * 86400
+    seq = wire.get("seq", 0)
+    _table().put_item(
+        Item={
+            **wire,
+            "room": partition,
+            "sk": sort_key(wire["ts"], seq, wire["id"]),
+            "seq": seq,
+            "expiresAt": expires,
+        },
+        ConditionExpression="attribute_not_exists(sk)",
+    )
+
+
+def store_dm(dm: dict[str, Any]) -> None:
+    """Write one direct message (its ``dm`` wire shape) under its conversation."""
+    store(conversation(dm["sender"], dm["to"]), dm)
+
+
+NOT_YOURS = "no such message of yours in this room (only its sender may change it)"
+
+
+def _find(partition: str, message_id: str) -> str:
+    """The sort key of message ``message_id`` in ``partition`` (through the id index)."""
+    result = _table().query(
+        IndexName="id-index", KeyConditionExpression=Key("id").eq(message_id), Limit=10
+    )
+    for item in result.get("Items", []):
+        if item.get("room") == partition:
+            return str(item["sk"])
+    raise ValidationError(NOT_YOURS)
+
+
+def _change(
+    partition: str,
+    message_id: str,
+    sender: str,
+    update: str,
+    values: dict[str, Any],
+    names: dict[str, str],
+) -> None:
+    """One conditional UpdateItem: only the sender, only a message not yet deleted."""
+    sk = _find(partition, message_id)
+    try:
+        _table().update_item(
+            Key={"room": partition, "sk": sk},
+            UpdateExpression=update,
+            ConditionExpression="sender = :me AND attribute_not_exists(deleted)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={":me": sender, **values},
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            raise ValidationError(NOT_YOURS) from exc
+        raise
+
+
+def edit(partition: str, message_id: str, sender: str, text: str, now_ms: int) -> None:
+    """Replace the text of the sender's own message; ValidationError for anyone else's."""
+    _change(
+        partition,
+        message_id,
+        sender,
+        "SET #t = :t, editedAt = :at",
+        {":t": text, ":at": now_ms},
+        names={"#t": "text"},
+    )
+
+
+def delete(partition: str, message_id: str, sender: str, now_ms: int) -> None:
+    """Leave a tombstone of the sender's own message (its text and name are gone)."""
+    _change(
+        partition,
+        message_id,
+        sender,
+        "SET deleted = :d, deletedAt = :at REMOVE #t, #n",
+        {":d": True, ":at": now_ms},
+        names={"#t": "text", "#n": "name"},
+    )
 
 
 def page(room: str, size: int, before_sk: str | None = None) -> Page:

@@ -33,6 +33,14 @@ def client_topic(client_id: str) -> str:
     return contract.topic("inbox", config.topic_root(), client_id=client_id)
 
 
+def user_topic(principal: str) -> str:
+    return contract.topic("user", config.topic_root(), principal=principal)
+
+
+def private_topic(room: str) -> str:
+    return contract.topic("private", config.topic_root(), room=room)
+
+
 def publish(topic: str, payload: dict[str, Any]) -> None:
     aws.client("iot-data").publish(topic=topic, qos=1, payload=encode(payload))
 
@@ -43,6 +51,26 @@ def to_room(room: str, payload: dict[str, Any]) -> None:
 
 def to_client(client_id: str, payload: dict[str, Any]) -> None:
     publish(client_topic(client_id), payload)
+
+
+def to_user(principal: str, payload: dict[str, Any]) -> None:
+    """Every connection of the principal (its user topic)."""
+    publish(user_topic(principal), payload)
+
+
+def to_any_room(room: str, private: bool, payload: dict[str, Any]) -> None:
+    publish(private_topic(room) if private else room_topic(room), payload)
+
+
+def disconnect(client_id: str) -> bool:
+    """Close a client's connection (IoT data plane DeleteConnection), so that it
+    reconnects and the authorizer gives it a new policy. False when it was not connected."""
+    iot = aws.client("iot-data")
+    try:
+        iot.delete_connection(clientId=client_id, cleanSession=False, preventWillMessage=False)
+    except iot.exceptions.ResourceNotFoundException:
+        return False
+    return True
 
 
 def error_reply(message: str, code: str = "bad_request") -> dict[str, Any]:

@@ -52,6 +52,10 @@ TOKEN_MAX_LENGTH = 8192
 EXTERNAL_SUB_MAX = 1024
 PRINCIPAL_RE = re.compile(r"^[A-Za-z0-9]{1,128}$")
 REQUIRED_CLAIMS = ["exp", "iss", "aud", "sub"]
+# A guest keeps one principal (the token's sub) from its first token for this long: a
+# page renewing its token, or reloaded, presents the token it has and gets the same
+# principal back, so its DMs and private rooms follow it. After that, a new principal.
+GUEST_SESSION_SECONDS = 86400
 
 
 class TokenError(Exception):
@@ -123,10 +127,41 @@ class IssuedToken:
     expires_at: int
 
 
-def issue_guest_token(name: str, now: float | None = None) -> IssuedToken:
+def continued_session(previous: Any, now: int) -> tuple[str, int] | None:
+    """The principal and session start of a still valid guest token, if its session has
+    room for one more token (at least the shortest token lifetime); else None."""
+    if not isinstance(previous, str) or not previous:
+        return None
+    try:
+        if jwt.get_unverified_header(previous).get("alg") != GUEST_ALGORITHM:
+            return None
+        claims = _decode(
+            previous,
+            guest_secret(),
+            GUEST_ALGORITHM,
+            config.guest_issuer(),
+            config.guest_audience(),
+        )
+        sub = guest_principal(claims.get("sub"))
+    except (jwt.PyJWTError, TokenError):
+        return None
+    started = claims.get("sst")
+    if isinstance(started, bool) or not isinstance(started, int) or started > now:
+        return None
+    if started + GUEST_SESSION_SECONDS - now < config.MIN_TOKEN_LIFETIME_SECONDS:
+        return None
+    return sub, started
+
+
+def issue_guest_token(
+    name: str, now: float | None = None, previous: str | None = None
+) -> IssuedToken:
+    """A guest token for ``name``; with ``previous``, a still valid guest token, for the
+    same principal (until GUEST_SESSION_SECONDS after its session started)."""
     issued_at = int(time.time() if now is None else now)
-    expires_at = issued_at + config.token_lifetime_seconds()
-    sub = secrets.token_hex(16)
+    session = continued_session(previous, issued_at)
+    sub, started = session if session else (secrets.token_hex(16), issued_at)
+    expires_at = min(issued_at + config.token_lifetime_seconds(), started + GUEST_SESSION_SECONDS)
     claims = {
         "iss": config.guest_issuer(),
         "aud": config.guest_audience(),
@@ -135,6 +170,7 @@ def issue_guest_token(name: str, now: float | None = None) -> IssuedToken:
         "iat": issued_at,
         "nbf": issued_at,
         "exp": expires_at,
+        "sst": started,
     }
     token = jwt.encode(claims, guest_secret(), algorithm=GUEST_ALGORITHM)
     return IssuedToken(token=token, principal_id=guest_principal(sub), expires_at=expires_at)

@@ -20,7 +20,20 @@ MESSAGE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 CLIENT_ID_MAX = 128
 SENDER_MAX = 256
 
-COMMAND_TYPES = ("join", "message", "history", "leave")
+COMMAND_TYPES = (
+    "join",
+    "message",
+    "history",
+    "leave",
+    "dm",
+    "typing",
+    "edit",
+    "delete",
+    "create",
+    "invite",
+    "remove",
+)
+PRINCIPAL_RE = re.compile(r"^[A-Za-z0-9]{1,128}$")
 
 
 class ValidationError(ValueError):
@@ -45,6 +58,31 @@ def validate_name(value: Any, *, trim: bool = False) -> str:
 def validate_room(value: Any) -> str:
     if not isinstance(value, str) or not contract.ROOM_RE.fullmatch(value):
         raise ValidationError("room must match " + contract.ROOM_PATTERN)
+    return value
+
+
+def validate_private_room(value: Any) -> str:
+    if not isinstance(value, str) or not contract.PRIVATE_ROOM_RE.fullmatch(value):
+        raise ValidationError("private room must match " + contract.PRIVATE_ROOM_PATTERN)
+    return value
+
+
+def validate_principal(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not PRINCIPAL_RE.fullmatch(value):
+        raise ValidationError(f"{field} must be a principal (1 to 128 letters and digits)")
+    return value
+
+
+def validate_title(value: Any) -> str:
+    """A private room's title: a display name's rules, up to PRIVATE_TITLE_MAX."""
+    if not isinstance(value, str):
+        raise ValidationError("title must be a string")
+    if not contract.NAME_NOT_BLANK_RE.search(value):
+        raise ValidationError("title must not be empty")
+    if len(value) > contract.PRIVATE_TITLE_MAX:
+        raise ValidationError(f"title must be at most {contract.PRIVATE_TITLE_MAX} characters")
+    if contract.NAME_FORBIDDEN_RE.search(value):
+        raise ValidationError("title must not contain control characters")
     return value
 
 
@@ -121,6 +159,36 @@ class Command:
     before: str | None = None
     id: str | None = None
     seq: int = 0
+    private: bool = False
+    to: str | None = None  # dm: the recipient; history: the other of a conversation
+    member: str | None = None  # invite, remove
+    title: str | None = None  # create
+
+
+def _message_id(payload: dict[str, Any]) -> str:
+    message_id = payload.get("id")
+    if not isinstance(message_id, str) or not MESSAGE_ID_RE.fullmatch(message_id):
+        raise ValidationError("message id is missing or invalid")
+    return message_id
+
+
+def _private(payload: dict[str, Any]) -> bool:
+    flag = payload.get("private", False)
+    if not isinstance(flag, bool):
+        raise ValidationError("private must be true or false")
+    return flag
+
+
+def _any_room(payload: dict[str, Any], private: bool) -> str:
+    value = payload.get("room")
+    return validate_private_room(value) if private else validate_room(value)
+
+
+def _before(payload: dict[str, Any]) -> str | None:
+    before = payload.get("before")
+    if before is not None and (not isinstance(before, str) or not before):
+        raise ValidationError("before must be a cursor string or null")
+    return before
 
 
 def parse_command(payload: Any) -> Command:
@@ -139,29 +207,59 @@ def parse_command(payload: Any) -> Command:
         raise ValidationError("clientId is missing or invalid")
     sender = _stamp_sender(payload.get("sender"))
     ts = _stamp_ts(payload.get("ts"))
-    room = validate_room(payload.get("room"))
-
+    base = {"type": kind, "client_id": client_id, "sender": sender, "ts": ts}
+    if kind == "dm":
+        return Command(
+            **base,
+            room="",
+            to=validate_principal(payload.get("to"), "to"),
+            name=validate_name(payload.get("name")),
+            text=validate_text(payload.get("text")),
+        )
+    if kind == "history" and "with" in payload:
+        return Command(
+            **base,
+            room="",
+            to=validate_principal(payload.get("with"), "with"),
+            before=_before(payload),
+        )
+    if kind == "create":
+        if payload.get("private") is not True:
+            raise ValidationError("only private rooms are created (private: true)")
+        return Command(
+            **base,
+            room="",
+            private=True,
+            title=validate_title(payload.get("title")),
+            name=validate_name(payload.get("name")),
+        )
+    if kind in ("invite", "remove"):
+        return Command(
+            **base,
+            room=validate_private_room(payload.get("room")),
+            private=True,
+            member=validate_principal(payload.get("member"), "member"),
+        )
+    private = _private(payload)
+    room = _any_room(payload, private)
+    base |= {"room": room, "private": private}
     if kind == "join":
-        return Command(kind, client_id, sender, ts, room, name=validate_name(payload.get("name")))
+        return Command(**base, name=validate_name(payload.get("name")))
     if kind == "leave":
-        return Command(kind, client_id, sender, ts, room)
+        return Command(**base)
     if kind == "history":
-        before = payload.get("before")
-        if before is not None and (not isinstance(before, str) or not before):
-            raise ValidationError("before must be a cursor string or null")
-        return Command(kind, client_id, sender, ts, room, before=before)
-    # message
-    message_id = payload.get("id")
-    if not isinstance(message_id, str) or not MESSAGE_ID_RE.fullmatch(message_id):
-        raise ValidationError("message id is missing or invalid")
+        return Command(**base, before=_before(payload))
+    if kind == "typing":
+        return Command(**base, name=validate_name(payload.get("name")))
+    if kind == "edit":
+        return Command(**base, id=_message_id(payload), text=validate_text(payload.get("text")))
+    if kind == "delete":
+        return Command(**base, id=_message_id(payload))
+    # message: a private room's from the route rule gets its id from the function
     return Command(
-        kind,
-        client_id,
-        sender,
-        ts,
-        room,
+        **base,
         name=validate_name(payload.get("name")),
         text=validate_text(payload.get("text")),
-        id=message_id,
+        id=None if private else _message_id(payload),
         seq=validate_seq(payload),
     )

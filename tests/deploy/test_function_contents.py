@@ -27,7 +27,7 @@ CHATLIB = [
 COMMANDS = [
     *CHATLIB,
     *["chatlib/commands.py", "chatlib/connections.py", "chatlib/messages.py"],
-    "chatlib/publisher.py",
+    *["chatlib/people.py", "chatlib/policy.py", "chatlib/publisher.py"],
 ]
 # What Lambda's python3.12 runtime brings (boto3 and what it needs).
 RUNTIME = {"boto3", "botocore"}
@@ -38,7 +38,7 @@ JWKS = {"cryptography", "cffi", "pycparser"}
 #              top-level third-party imports of its handler)
 EXPECTED = {
     "AuthorizerFunction": (
-        ["authorizer.py", *CHATLIB, "chatlib/policy.py", "chatlib/tokens.py"],
+        ["authorizer.py", *CHATLIB, "chatlib/people.py", "chatlib/policy.py", "chatlib/tokens.py"],
         f"{REQUIREMENTS}/pyjwt.txt",
         POWERTOOLS | JWKS,
         {"aws_lambda_powertools", "boto3", "botocore", "jwt", "cryptography"},

@@ -341,7 +341,8 @@ def test_token_role_needs_the_token_secret(emulator_for: Any) -> None:
 
 
 def test_chat_role_needs_query_on_the_messages_table(emulator_for: Any) -> None:
-    with emulator_for(removed("ChatFunctionRole", "dynamodb:Query", "MessagesTable")) as emulator:
+    table = '["MessagesTable", "Arn"]'  # the table itself, not its id-index
+    with emulator_for(removed("ChatFunctionRole", "dynamodb:Query", table)) as emulator:
         room = unique_room()
         alice = client(emulator, "Alice", room)
         try:
@@ -355,6 +356,35 @@ def test_chat_role_needs_query_on_the_messages_table(emulator_for: Any) -> None:
             assert [m["text"] for m in wait_stored(emulator, room, 1)] == ["hello"]
         finally:
             alice.close()
+
+
+def test_chat_role_needs_delete_connection_to_close_a_removed_member(emulator_for: Any) -> None:
+    """Removing a member closes its connections with iot:DeleteConnection on client/*."""
+    with emulator_for(removed("ChatFunctionRole", "iot:DeleteConnection")) as emulator:
+        room = unique_room()
+        alice, bob = client(emulator, "Alice", room), client(emulator, "Bob", room)
+        try:
+            join(alice, room, "Alice")
+            join(bob, room, "Bob")
+            owner = alice.client_id.rsplit("-", 1)[0]
+            member = bob.client_id.rsplit("-", 1)[0]
+            alice.subscribe(f"chat/user/{owner}")
+            bob.subscribe(f"chat/user/{member}")
+            create = {"type": "create", "title": "T", "private": True, "name": "Alice"}
+            alice.publish("chat/out", create)
+            _, created = alice.wait_for(lambda t, b: b.get("type") == "created")
+            change = {"room": created["room"], "member": member}
+            alice.publish("chat/out", {"type": "invite", **change})
+            bob.wait_for(lambda t, b: b.get("type") == "invited")
+            alice.publish("chat/out", {"type": "remove", **change})
+            bob.wait_for(lambda t, b: b.get("type") == "removed")  # publishing is allowed
+            log_line(emulator, "[local-chat]", "ForbiddenException", "DeleteConnection")
+            denied = log_line(emulator, "IAM denied", "local-ChatFunctionRole")
+            arn = f"arn:aws:iot:us-east-1:123456789012:client/{bob.client_id}"
+            assert f"iot:DeleteConnection on resource: {arn}" in denied
+        finally:
+            alice.close()
+            bob.close()
 
 
 def test_chat_role_needs_get_records_for_its_stream_mapping(emulator_for: Any) -> None:

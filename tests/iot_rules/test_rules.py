@@ -36,7 +36,8 @@ def test_shapes_from_the_design() -> None:
     """The exact SQL shapes the functions and the emulator are written against."""
     assert RULES_BY_NAME["route"].sql == (
         "SELECT *, clientid() AS clientId, principal() AS sender, timestamp() AS ts "
-        "FROM '{root}/out' WHERE type <> 'message'"
+        "FROM '{root}/out' WHERE (type <> 'message' AND type <> 'typing') OR "
+        "(CASE isUndefined(private) WHEN true THEN false ELSE private = true END)"
     )
     assert RULES_BY_NAME["lifecycle"].sql == "SELECT * FROM '$aws/events/presence/+/+'"
     store = RULES_BY_NAME["store"]
@@ -52,12 +53,18 @@ def test_shapes_from_the_design() -> None:
     republish = RULES_BY_NAME["republish"]
     assert republish.actions == (spec.RepublishAction(topic="{root}/pub/${room}", qos=1),)
     for stamp in (
+        "CASE type WHEN 'message' THEN newuuid() END AS id",
+        "timestamp() AS ts",
+        "principal() AS sender",
+        "CASE type WHEN 'message' THEN clientid() END AS clientId",
+    ):
+        assert stamp in republish.sql
+    for stamp in (
         "newuuid() AS id",
         "timestamp() AS ts",
         "principal() AS sender",
         "clientid() AS clientId",
     ):
-        assert stamp in republish.sql
         assert stamp in stream.sql
 
 

@@ -26,6 +26,7 @@ SECRET = "test-secret-" + "0123456789abcdef" * 4
 STACK = "test"
 MESSAGES_TABLE = f"{STACK}-messages"  # as templates/chat.json names them for stack "test"
 CONNECTIONS_TABLE = f"{STACK}-connections"
+PEOPLE_TABLE = f"{STACK}-people"
 RATE_LIMIT_TABLE = f"{STACK}-rate-limits"
 TEMPLATE = Path(__file__).resolve().parents[2] / "templates" / "chat.json"
 
@@ -46,6 +47,7 @@ def lambda_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "TOPIC_ROOT": "chat",
         "MESSAGES_TABLE": MESSAGES_TABLE,
         "CONNECTIONS_TABLE": CONNECTIONS_TABLE,
+        "PEOPLE_TABLE": PEOPLE_TABLE,
         "MESSAGE_RETENTION_DAYS": "7",
         "GUEST_ISSUER": "test-issuer",
         "GUEST_AUDIENCE": "test-audience",
@@ -94,6 +96,7 @@ def tables(mocked_aws: None) -> dict[str, Any]:
     return {
         "messages": resource.Table(MESSAGES_TABLE),
         "connections": resource.Table(CONNECTIONS_TABLE),
+        "people": resource.Table(PEOPLE_TABLE),
     }
 
 

@@ -97,6 +97,7 @@ def expected_policy(principal: str, root: str = "chat") -> dict[str, Any]:
                 "Action": "iot:Subscribe",
                 "Resource": [
                     f"{ARN}:topicfilter/{root}/in/${{iot:ClientId}}",
+                    f"{ARN}:topicfilter/{root}/user/{principal}",
                     f"{ARN}:topicfilter/{root}/pub/*",
                 ],
             },
@@ -105,6 +106,7 @@ def expected_policy(principal: str, root: str = "chat") -> dict[str, Any]:
                 "Action": "iot:Receive",
                 "Resource": [
                     f"{ARN}:topic/{root}/in/${{iot:ClientId}}",
+                    f"{ARN}:topic/{root}/user/{principal}",
                     f"{ARN}:topic/{root}/pub/*",
                 ],
             },
@@ -121,7 +123,7 @@ DENIED = {"isAuthenticated": False}
 
 
 @pytest.fixture
-def authorize(secret_arn: str, context: SimpleNamespace):
+def authorize(secret_arn: str, tables: dict[str, Any], context: SimpleNamespace):
     def run(event: Any) -> dict[str, Any]:
         return authorizer.handler(event, context)
 
@@ -566,3 +568,25 @@ def test_denials_are_for_the_right_reason(secret_arn, make_token, reason) -> Non
     """Each denial case fails on the check it is meant to exercise, not by accident."""
     with pytest.raises(tokens.TokenError, match=reason):
         tokens.verify(make_token())
+
+
+# -- private rooms ---------------------------------------------------------------------
+
+
+def test_private_rooms_of_the_principal_join_its_policy(authorize, tables) -> None:
+    rooms = [f"p-{n:020x}" for n in range(10)]
+    for room in rooms:
+        tables["people"].put_item(Item={"pk": "user#abc123DEF", "sk": f"room#{room}"})
+    tables["people"].put_item(Item={"pk": "user#someoneElse", "sk": "room#p-" + "f" * 20})
+    result = authorize(query_event(guest_token()))
+    documents = [json.loads(d) for d in result["policyDocuments"]]
+    assert documents[0] == expected_policy("abc123DEF")
+    assert len(documents) == 3  # 8 rooms a document
+    granted = [
+        r
+        for d in documents[1:]
+        for s in d["Statement"]
+        if s["Action"] == "iot:Receive"
+        for r in s["Resource"]
+    ]
+    assert granted == [f"{ARN}:topic/chat/priv/{room}" for room in rooms]

@@ -60,7 +60,7 @@ def assert_common_headers(headers: dict[str, str]) -> None:
     assert not [h for h in headers if h.lower().startswith("access-control-")]
 
 
-def test_happy_path(call, context) -> None:
+def test_happy_path(call, context, tables) -> None:
     before = int(time.time())
     status, headers, body = call(url_event({"name": "  Alice  "}))
     assert status == 200
@@ -89,6 +89,58 @@ def test_happy_path(call, context) -> None:
     )
     assert result["isAuthenticated"] is True
     assert result["principalId"] == body["clientIdPrefix"]
+
+
+def test_a_guest_keeps_its_principal_when_it_presents_its_token(call) -> None:
+    """A reload or a renewal presents the token the page has: same principal, same
+    session start, a fresh expiry."""
+    first = call(url_event({"name": "Alice"}))[2]
+    status, _, again = call(url_event({"name": "Alice", "token": first["token"]}))
+    assert status == 200
+    assert again["clientIdPrefix"] == first["clientIdPrefix"]
+    claims = [jwt.decode(b["token"], options={"verify_signature": False}) for b in (first, again)]
+    assert claims[0]["sst"] == claims[1]["sst"]
+
+
+def test_a_forged_or_foreign_token_starts_a_new_session(call) -> None:
+    first = call(url_event({"name": "Alice"}))[2]
+    claims = jwt.decode(first["token"], options={"verify_signature": False})
+    forged = jwt.encode(claims, "not-the-key-" + "x" * 40, algorithm="HS256")
+    for previous in (forged, "garbage", first["token"][:-2]):
+        status, _, body = call(url_event({"name": "Mallory", "token": previous}))
+        assert status == 200
+        assert body["clientIdPrefix"] != first["clientIdPrefix"]
+
+
+def test_the_guest_session_ends_after_a_day(call) -> None:
+    """A token whose session started a day ago no longer carries its principal on."""
+    now = int(time.time())
+    claims = {
+        "iss": "test-issuer",
+        "aud": "test-audience",
+        "sub": "a" * 32,
+        "name": "Old",
+        "iat": now - 60,
+        "nbf": now - 60,
+        "exp": now + 3000,
+        "sst": now - 86400 + 300,  # 5 minutes of session left: too short for a token
+    }
+    old = jwt.encode(claims, SECRET, algorithm="HS256")
+    body = call(url_event({"name": "Old", "token": old}))[2]
+    assert body["clientIdPrefix"] != "a" * 32
+    claims["sst"] = now - 86400 + 1200  # 20 minutes left: the token ends with the session
+    body = call(url_event({"name": "Old", "token": jwt.encode(claims, SECRET, algorithm="HS256")}))[
+        2
+    ]
+    assert body["clientIdPrefix"] == "a" * 32
+    assert body["expiresAt"] == claims["sst"] + 86400
+
+
+@pytest.mark.parametrize("previous", [42, ["t"], {"token": "t"}])
+def test_a_previous_token_that_is_not_a_token_string_is_refused(call, previous) -> None:
+    status, _, body = call(url_event({"name": "Alice", "token": previous}))
+    assert status == 400
+    assert body["error"]["code"] == "bad_json"
 
 
 def test_every_token_has_its_own_sub(call) -> None:

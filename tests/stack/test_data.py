@@ -14,12 +14,25 @@ def test_tables_follow_internals(resources: dict[str, Any]) -> None:
     ]
     assert messages["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
     assert messages["BillingMode"] == "PAY_PER_REQUEST"
+    (by_id,) = messages["GlobalSecondaryIndexes"]  # edits and deletes find a message by id
+    assert by_id["IndexName"] == "id-index"
+    assert by_id["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert by_id["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     connections = resources["ConnectionsTable"]["Properties"]
     assert connections["KeySchema"] == [{"AttributeName": "clientId", "KeyType": "HASH"}]
-    (index,) = connections["GlobalSecondaryIndexes"]
+    index, by_sender = connections["GlobalSecondaryIndexes"]
     assert index["IndexName"] == "room-index"
     assert index["KeySchema"][0] == {"AttributeName": "room", "KeyType": "HASH"}
     assert index["Projection"] == {"ProjectionType": "ALL"}
+    assert by_sender["IndexName"] == "sender-index"
+    assert by_sender["KeySchema"][0] == {"AttributeName": "sender", "KeyType": "HASH"}
+    assert by_sender["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["status"]}
+    people = resources["PeopleTable"]["Properties"]
+    assert people["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert people["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
     assert connections["TimeToLiveSpecification"]["AttributeName"] == "expiresAt"
 
 

@@ -21,6 +21,7 @@ FUNCTION_ENV = {
             "JWKS_URL",
             "JWT_ISSUER",
             "JWT_AUDIENCE",
+            "PEOPLE_TABLE",
         },
     ),
     "TokenFunction": (
@@ -36,7 +37,7 @@ FUNCTION_ENV = {
     ),
     "ChatFunction": (
         "chat.handler",
-        {"MESSAGES_TABLE", "CONNECTIONS_TABLE", "MESSAGE_RETENTION_DAYS"},
+        {"MESSAGES_TABLE", "CONNECTIONS_TABLE", "PEOPLE_TABLE", "MESSAGE_RETENTION_DAYS"},
     ),
     "PresenceFunction": ("presence.handler", {"CONNECTIONS_TABLE"}),
 }

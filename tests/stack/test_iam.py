@@ -76,16 +76,31 @@ EXPECTED_GRANTS: dict[str, set[tuple[str, str]]] = {
     "RuleErrorsRole": grant([*LOG_WRITE, "logs:DescribeLogStreams"], att("RuleErrorsLogGroup")),
     "AuthorizerFunctionRole": grant(LOG_WRITE, att("AuthorizerLogGroup"))
     | grant(["secretsmanager:GetSecretValue"], SECRET)
-    | KEY_VIA_SECRETS_MANAGER,
+    | grant(["dynamodb:Query"], att("PeopleTable"))  # the principal's memberships
+    | KEY_VIA_SECRETS_MANAGER
+    | KEY_VIA_DYNAMODB,
     "TokenFunctionRole": grant(LOG_WRITE, att("TokenLogGroup"))
     | grant(["secretsmanager:GetSecretValue"], SECRET)
     | grant(["dynamodb:UpdateItem"], att("RateLimitTable"))
     | KEY_VIA_SECRETS_MANAGER
     | KEY_VIA_DYNAMODB,
     "ChatFunctionRole": grant(LOG_WRITE, att("ChatLogGroup"))
-    | grant(["dynamodb:Query"], att("MessagesTable"))  # pages; the store rule writes
+    # pages; DMs and private rooms' messages, edits and deletes (public ones: the store
+    # rule writes them)
+    | grant(["dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"], att("MessagesTable"))
+    | grant(["dynamodb:Query"], sub("${MessagesTable.Arn}/index/id-index"))
+    | grant(
+        ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+        att("PeopleTable"),
+    )
+    | grant(["dynamodb:UpdateItem"], att("PeopleTable"))
     | CONNECTIONS_RW
-    | grant(["iot:Publish"], topic("in/*"), topic("pub/*"))
+    | grant(["dynamodb:Query"], sub("${ConnectionsTable.Arn}/index/sender-index"))
+    | grant(["iot:Publish"], topic("in/*"), topic("pub/*"), topic("user/*"), topic("priv/*"))
+    | grant(
+        ["iot:DeleteConnection"],
+        sub("arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:client/*"),
+    )
     | grant(STREAM_READ, att("ChatStream"))
     | grant(["sqs:SendMessage"], att("StreamFailureQueue"), att("AsyncFailureQueue"))
     | KEY_VIA_DYNAMODB

@@ -20,7 +20,8 @@ class FakeClient extends EventEmitter {
   }
   subscribe(subs, cb) {
     this.subscribed = subs;
-    queueMicrotask(() => cb(null, Object.keys(subs).map((topic) => ({ topic, qos: 1 }))));
+    const refused = this.refusedTopics ?? new Set();
+    queueMicrotask(() => cb(null, Object.keys(subs).map((topic) => ({ topic, qos: refused.has(topic) ? 128 : 1 }))));
   }
   publish(topic, payload, opts, cb) {
     this.published.push({ topic, payload: JSON.parse(payload), opts });
@@ -52,7 +53,7 @@ class FakeClient extends EventEmitter {
   }
 }
 
-function harness() {
+function harness({ tokenStore } = {}) {
   const clients = [];
   const tokens = [];
   const timers = [];
@@ -86,6 +87,7 @@ function harness() {
     fetchImpl,
     backoff: new Backoff({ base: 500, cap: 30000, random: () => 1 }),
     timers: fakeTimers,
+    tokenStore,
   });
   conn.addEventListener("state", (e) => states.push(e.detail));
   const runTimers = async () => {
@@ -119,7 +121,11 @@ test("connects with the authorizer in the URL, subscribes, joins, goes online", 
   assert.match(c.opts.clientId, /^pfx-[a-z0-9]+$/);
   assert.equal(h.states.at(-1).state, "connecting");
   await h.goOnline(c);
-  assert.deepEqual(Object.keys(c.subscribed).sort(), [`chat/in/${c.opts.clientId}`, "chat/pub/lobby"]);
+  assert.deepEqual(Object.keys(c.subscribed).sort(), [
+    `chat/in/${c.opts.clientId}`,
+    "chat/pub/lobby",
+    "chat/user/pfx",
+  ]);
   assert.deepEqual(c.published[0], {
     topic: "chat/out",
     payload: { type: "join", room: "lobby", name: "Alice" },
@@ -213,4 +219,62 @@ test("a rate-limited token request waits as long as Retry-After says, and says w
   assert.match(problems.at(-1), /busy .*in 42 s/);
   assert.equal(h.timers.filter((t) => !t.done).at(-1).ms, 42_000);
   assert.equal(h.states.at(-1).delay, 42_000);
+});
+
+test("a kept token is presented when a new one is asked for, and the new one is kept", async () => {
+  const saved = [];
+  const kept = { token: "old", clientIdPrefix: "pfx", issuedAt: 0, expiresAt: 1 };
+  const h = harness({ tokenStore: { load: () => kept, save: (t) => saved.push(t) } });
+  assert.equal(h.conn.principal, "pfx");
+  h.conn.start();
+  await h.runTimers();
+  // The kept token is stale: a new one is asked for with it, to stay the same principal.
+  assert.deepEqual(h.tokens[0].body, { name: "Alice", token: "old" });
+  assert.equal(saved.at(-1).token, "tok1");
+});
+
+test("private rooms are subscribed on connect; one the policy refuses is revoked, not fatal", async () => {
+  const h = harness();
+  const revoked = [];
+  const got = [];
+  h.conn.addEventListener("revoked", (e) => revoked.push(e.detail.room));
+  h.conn.addEventListener("private", (e) => got.push(e.detail.data));
+  h.conn.addEventListener("user", (e) => got.push(e.detail.data));
+  h.conn.privateRooms.add("p-1");
+  h.conn.privateRooms.add("p-2");
+  h.conn.start();
+  await h.runTimers();
+  const [c] = h.clients;
+  c.refusedTopics = new Set(["chat/priv/p-2"]);
+  await h.goOnline(c);
+  assert.ok("chat/priv/p-1" in c.subscribed && "chat/priv/p-2" in c.subscribed);
+  assert.deepEqual(revoked, ["p-2"]);
+  assert.deepEqual([...h.conn.privateRooms], ["p-1"]);
+  assert.equal(h.states.at(-1).state, "online");
+  c.emit("message", "chat/priv/p-1", JSON.stringify({ type: "typing", name: "Bob" }));
+  c.emit("message", "chat/priv/p-2", JSON.stringify({ type: "typing", name: "Eve" }));
+  c.emit("message", "chat/user/pfx", JSON.stringify({ type: "dm", text: "hi" }));
+  assert.deepEqual(got, [
+    { type: "typing", name: "Bob", room: "p-1" },
+    { type: "dm", text: "hi" },
+  ]);
+});
+
+test("command publishes any contract command; reconnect drops and connects at once", async () => {
+  const h = harness();
+  h.conn.start();
+  await h.runTimers();
+  await h.goOnline(h.clients[0]);
+  const sent = h.conn.command({ type: "typing", room: "lobby", name: "Alice" }, 0);
+  assert.deepEqual(h.clients[0].published.at(-1), {
+    topic: "chat/out",
+    payload: { type: "typing", room: "lobby", name: "Alice" },
+    opts: { qos: 0 },
+  });
+  h.clients[0].ackAll();
+  await sent;
+  h.conn.reconnect();
+  await h.runTimers();
+  assert.equal(h.clients.length, 2);
+  assert.ok(h.clients[0].ended);
 });

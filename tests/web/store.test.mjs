@@ -73,7 +73,18 @@ test("messages with a time the page cannot show are dropped, not thrown at the v
 
 test("normalizeMessage keeps only known fields", () => {
   const m = normalizeMessage({ ...msg("a", 1), sender: "s1", clientId: "s1-x", html: "<b>" }, "lobby");
-  assert.deepEqual(Object.keys(m).sort(), ["clientId", "id", "name", "room", "sender", "seq", "text", "ts"]);
+  assert.deepEqual(Object.keys(m).sort(), [
+    "clientId",
+    "deleted",
+    "editedAt",
+    "id",
+    "name",
+    "room",
+    "sender",
+    "seq",
+    "text",
+    "ts",
+  ]);
 });
 
 test("evicts the oldest past the limit", () => {
@@ -88,4 +99,24 @@ test("compareMessages is a total order", () => {
   assert.ok(compareMessages(msg("a", 1), msg("b", 1)) < 0);
   assert.ok(compareMessages(msg("b", 1), msg("a", 2)) < 0);
   assert.equal(compareMessages(msg("a", 1), msg("a", 1)), 0);
+});
+
+test("edits and deletes change a stored message in place; a deleted one stays deleted", () => {
+  const store = new MessageStore("lobby");
+  store.add([msg("a", 1), msg("b", 2)]);
+  assert.equal(store.change({ type: "edit", id: "a", text: "fixed", editedAt: 9 }).text, "fixed");
+  assert.equal(store.byId.get("a").editedAt, 9);
+  const gone = store.change({ type: "delete", id: "b", deletedAt: 10 });
+  assert.deepEqual([gone.deleted, gone.text, gone.name], [true, "", ""]);
+  assert.equal(store.change({ type: "edit", id: "b", text: "back" }), null);
+  assert.equal(store.change({ type: "edit", id: "nope", text: "x" }), null);
+  assert.equal(store.change({ type: "edit", id: "a", text: 5 }), null);
+});
+
+test("a history tombstone keeps its place and an edited message its mark", () => {
+  const store = new MessageStore("lobby");
+  store.add([{ id: "t", ts: 3, deleted: true }, { ...msg("e", 4), editedAt: 7 }]);
+  assert.deepEqual(store.ids(), ["t", "e"]);
+  assert.equal(store.byId.get("t").deleted, true);
+  assert.equal(store.byId.get("e").editedAt, 7);
 });

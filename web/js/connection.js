@@ -5,6 +5,9 @@
 //   state    ({state, attempt, delay})  connecting | online | reconnecting | offline
 //   inbox    ({data})   a reply on <root>/in/<clientId> (backlog, history, error)
 //   room     ({data})   room traffic on <root>/pub/<room> (message, presence)
+//   user     ({data})   on <root>/user/<principal>: DMs, invitations, removals
+//   private  ({data})   a private room's traffic on <root>/priv/<roomId>
+//   revoked  ({room})   a private room the server no longer lets this page subscribe to
 //   online   ({clientId, firstTime})   subscribed and joined
 //   problem  ({message})   something the user should know (token refused, ...)
 
@@ -24,7 +27,7 @@ export class ChatConnection extends EventTarget {
    * @param {object} o.mqttLib  the mqtt.js global
    * @param {string} o.pageUrl  location.href, to resolve relative URLs
    */
-  constructor({ config, room, name, mqttLib, pageUrl, fetchImpl, backoff, timers }) {
+  constructor({ config, room, name, mqttLib, pageUrl, fetchImpl, backoff, timers, tokenStore }) {
     super();
     this.config = config;
     this.room = room;
@@ -36,7 +39,11 @@ export class ChatConnection extends EventTarget {
     this.timers = timers ?? globalThis;
     this.topics = topicsFor(config.topicRoot);
     this.state = "offline";
-    this.token = null; // {token, clientIdPrefix, issuedAt, expiresAt}
+    // The guest token, kept (tokenStore, localStorage in the page) so that a reload or
+    // another tab is the same principal: it is presented when a new one is asked for.
+    this.tokenStore = tokenStore ?? null;
+    this.token = this.tokenStore?.load() ?? null; // {token, clientIdPrefix, issuedAt, expiresAt}
+    this.privateRooms = new Set(); // subscribed on every connect (the policy allows them)
     this.suffix = randomSuffix();
     this.client = null;
     this.clientId = null;
@@ -124,18 +131,40 @@ export class ChatConnection extends EventTarget {
     return this._publish(commands.message(this.room, this.name, text, seq));
   }
 
+  /** The principal this page is (its token's clientIdPrefix), or null before a token. */
+  get principal() {
+    return this.token?.clientIdPrefix ?? null;
+  }
+
+  /** Publishes any command of the contract (an object) to <root>/out. */
+  command(body, qos = 1) {
+    return this._publish(JSON.stringify(body), qos);
+  }
+
+  /**
+   * Connects again at once: after an invitation or a new room the authorizer's new
+   * policy has the room, and a removal has closed the connection anyway.
+   */
+  reconnect() {
+    if (this.stopped) return;
+    this._dropClient();
+    this._setState("reconnecting");
+    this.backoff.reset();
+    this._connectSoon(0);
+  }
+
   /** Asks for the page of messages older than `before`; the answer comes as an inbox event. */
   requestHistory(before) {
     return this._publish(commands.history(this.room, before));
   }
 
-  _publish(payload) {
+  _publish(payload, qos = 1) {
     return new Promise((resolve, reject) => {
       if (!this.online) {
         reject(new Error("not connected"));
         return;
       }
-      this.client.publish(this.topics.out, payload, { qos: 1 }, (err) => {
+      this.client.publish(this.topics.out, payload, { qos }, (err) => {
         if (err) reject(err);
         else resolve();
       });
@@ -155,7 +184,7 @@ export class ChatConnection extends EventTarget {
     const resp = await this.fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name: this.name }),
+      body: JSON.stringify(this.token ? { name: this.name, token: this.token.token } : { name: this.name }),
       cache: "no-store",
       credentials: "omit",
     });
@@ -178,6 +207,7 @@ export class ChatConnection extends EventTarget {
       issuedAt: Date.now(),
       expiresAt: expiryMs(body.expiresAt),
     };
+    this.tokenStore?.save(this.token);
     this.refreshToken = false;
   }
 
@@ -226,6 +256,11 @@ export class ChatConnection extends EventTarget {
       if (!data) return;
       if (topic === this.topics.inbox(clientId)) this._emit("inbox", { data });
       else if (topic === this.topics.room(this.room)) this._emit("room", { data });
+      else if (topic === this.topics.user(clientIdPrefix)) this._emit("user", { data });
+      else if (topic.startsWith(this.topics.private(""))) {
+        const room = topic.slice(this.topics.private("").length);
+        if (this.privateRooms.has(room)) this._emit("private", { data: { ...data, room } });
+      }
     });
     client.on("error", (err) => {
       if (this.client !== client) return;
@@ -245,11 +280,24 @@ export class ChatConnection extends EventTarget {
   }
 
   _subscribeAndJoin(client, clientId) {
-    const subs = { [this.topics.inbox(clientId)]: { qos: 1 }, [this.topics.room(this.room)]: { qos: 1 } };
+    const subs = {
+      [this.topics.inbox(clientId)]: { qos: 1 },
+      [this.topics.room(this.room)]: { qos: 1 },
+      [this.topics.user(this.principal)]: { qos: 1 },
+    };
+    for (const room of this.privateRooms) subs[this.topics.private(room)] = { qos: 1 };
     client.subscribe(subs, (err, granted) => {
       if (this.client !== client) return;
+      const privatePrefix = this.topics.private("");
       const refused = (granted ?? []).filter((g) => g.qos === 128);
-      if (err || refused.length) {
+      // A private room the policy no longer has (the member was removed): forget it.
+      const revoked = refused.filter((g) => String(g.topic).startsWith(privatePrefix));
+      for (const g of revoked) {
+        const room = String(g.topic).slice(privatePrefix.length);
+        this.privateRooms.delete(room);
+        this._emit("revoked", { room });
+      }
+      if (err || refused.length > revoked.length) {
         this._emit("problem", { message: "The server refused the room's subscriptions." });
         this._failed(err ?? new Error("subscription refused"));
         return;

@@ -7,7 +7,9 @@ export const CONTRACT = Object.freeze({
     "out": "{root}/out",
     "stream": "{root}/stream",
     "room": "{root}/pub/{room}",
-    "inbox": "{root}/in/{clientId}"
+    "inbox": "{root}/in/{clientId}",
+    "user": "{root}/user/{principal}",
+    "private": "{root}/priv/{room}"
   },
   "room": {
     "chars": "A-Za-z0-9_-",
@@ -22,6 +24,16 @@ export const CONTRACT = Object.freeze({
     "max": 2000,
     "forbidden": "\\ud800-\\udfff",
     "blank": "\\u0009-\\u000d\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+  },
+  "privateRoom": {
+    "prefix": "p-",
+    "randomHexDigits": 20,
+    "titleMax": 64,
+    "membersMax": 50
+  },
+  "typing": {
+    "everySeconds": 3,
+    "showSeconds": 6
   },
   "seq": {
     "max": 999999999

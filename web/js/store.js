@@ -16,6 +16,10 @@ export function normalizeMessage(raw, room) {
   if (typeof id !== "string" || id === "") return null;
   const time = typeof ts === "string" && ts.trim() !== "" ? Number(ts) : ts;
   if (!Number.isSafeInteger(time) || time < 0 || time > CONTRACT.ts.max) return null;
+  // A deleted message's tombstone keeps its place: {id, ts, deleted: true}.
+  if (raw.deleted === true) {
+    return { id, ts: time, seq: 0, room, name: "", text: "", sender: "", clientId: "", deleted: true };
+  }
   if (typeof text !== "string" || typeof name !== "string") return null;
   if (room !== undefined && raw.room !== undefined && raw.room !== room) return null;
   const seq = Number.isSafeInteger(raw.seq) && raw.seq >= 0 ? raw.seq : 0;
@@ -28,6 +32,8 @@ export function normalizeMessage(raw, room) {
     text,
     sender: typeof raw.sender === "string" ? raw.sender : "",
     clientId: typeof raw.clientId === "string" ? raw.clientId : "",
+    editedAt: Number.isSafeInteger(raw.editedAt) ? raw.editedAt : null,
+    deleted: false,
   };
 }
 
@@ -110,5 +116,23 @@ export class MessageStore {
 
   ids() {
     return this.list.map((m) => m.id);
+  }
+
+  /**
+   * An edit or delete of a stored message (from the room topic): the message changed,
+   * or null when it is not here. A delete empties it for good; an edit never revives one.
+   */
+  change(data) {
+    const msg = typeof data?.id === "string" ? this.byId.get(data.id) : undefined;
+    if (!msg || msg.deleted) return null;
+    if (data.type === "delete") {
+      Object.assign(msg, { deleted: true, text: "", name: "" });
+    } else if (data.type === "edit" && typeof data.text === "string") {
+      msg.text = data.text;
+      msg.editedAt = Number.isSafeInteger(data.editedAt) ? data.editedAt : Date.now();
+    } else {
+      return null;
+    }
+    return msg;
   }
 }

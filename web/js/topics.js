@@ -1,4 +1,5 @@
-// Topic names of the chat (<root>/out, <root>/pub/<room>, <root>/in/<clientId>), from
+// Topic names of the chat (<root>/out, <root>/pub/<room>, <root>/in/<clientId>,
+// <root>/user/<principal>, <root>/priv/<roomId>), from
 // the contract (contract.js, generated from lambdas/chatlib/contract.json).
 // Pure: no DOM, no network.
 
@@ -20,6 +21,8 @@ export function topicsFor(root) {
     stream: topic("stream", { root }),
     room: (room) => topic("room", { root, room }),
     inbox: (clientId) => topic("inbox", { root, clientId }),
+    user: (principal) => topic("user", { root, principal }),
+    private: (room) => topic("private", { root, room }),
   };
 }
 

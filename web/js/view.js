@@ -56,10 +56,22 @@ function hue(key) {
   return h;
 }
 
-export function messageNode(msg, own) {
+/**
+ * One message. A deleted one shows a "deleted" mark and nothing of what it said; an
+ * edited one an "edited" mark; the page's own messages get Edit and Delete buttons when
+ * `editable` (room and private-room messages; DMs are not edited).
+ */
+export function messageNode(msg, own, editable = false) {
   const li = el("li", own ? "message own" : "message");
   li.dataset.id = msg.id;
   li.dataset.ts = String(msg.ts);
+  if (msg.deleted) {
+    li.classList.add("deleted");
+    const body = el("div", "bubble");
+    body.append(el("p", "text deleted-mark", "This message was deleted."));
+    li.append(el("span", "avatar placeholder"), body);
+    return li;
+  }
   const avatar = el("span", `avatar hue-${Math.floor(hue(msg.sender || msg.name) / 30)}`, initials(msg.name));
   avatar.setAttribute("aria-hidden", "true");
   const body = el("div", "bubble");
@@ -69,9 +81,20 @@ export function messageNode(msg, own) {
   time.dateTime = new Date(msg.ts).toISOString();
   time.title = dateFormat.format(msg.ts);
   meta.append(time);
+  if (msg.editedAt) meta.append(el("span", "edited-mark", "(edited)"));
   const text = el("p", "text");
   renderText(text, msg.text);
   body.append(meta, text);
+  if (own && editable) {
+    const actions = el("div", "actions");
+    for (const [action, label] of [["edit", "Edit"], ["delete", "Delete"]]) {
+      const button = el("button", `action ${action}`, label);
+      button.type = "button";
+      button.dataset.action = action;
+      actions.append(button);
+    }
+    body.append(actions);
+  }
   li.append(avatar, body);
   return li;
 }
@@ -85,7 +108,8 @@ export function setStatus(statusEl, textEl, state, detail) {
   textEl.textContent = text;
 }
 
-export function renderMembers(listEl, members, ownSenders, more = 0) {
+/** The roster; `actions(member)` gives the buttons next to someone else (DM, invite). */
+export function renderMembers(listEl, members, ownSenders, more = 0, actions = () => []) {
   listEl.replaceChildren();
   for (const m of members) {
     const li = el("li", "member");
@@ -93,7 +117,39 @@ export function renderMembers(listEl, members, ownSenders, more = 0) {
     dot.setAttribute("aria-hidden", "true");
     li.append(dot, el("span", "member-name", m.name));
     if (ownSenders.has(m.sender)) li.append(el("span", "you", "(you)"));
+    else li.append(...actions(m));
     listEl.append(li);
   }
   if (more > 0) listEl.append(el("li", "member more", `and ${more} more`));
+}
+
+/** The conversation list: title, kind mark and unread count; the current one marked. */
+export function renderConversations(listEl, conversations, currentKey) {
+  listEl.replaceChildren();
+  const marks = { room: "#", private: "🔒", dm: "@" };
+  for (const conv of conversations) {
+    const li = el("li", "conversation-item");
+    const button = el("button", "conversation-button");
+    button.type = "button";
+    button.dataset.key = conv.key;
+    if (conv.key === currentKey) button.setAttribute("aria-current", "true");
+    const mark = el("span", "conversation-mark", marks[conv.kind] ?? "");
+    mark.setAttribute("aria-hidden", "true");
+    button.append(mark, el("span", "conversation-title", conv.title));
+    if (conv.unread > 0) {
+      const badge = el("span", "unread", String(conv.unread));
+      badge.setAttribute("aria-label", `${conv.unread} unread`);
+      button.append(badge);
+    }
+    li.append(button);
+    listEl.append(li);
+  }
+}
+
+/** "Alice is typing…", "Alice and Bob are typing…", or nothing. */
+export function typingText(names) {
+  if (names.length === 0) return "";
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  return `${names.length} people are typing…`;
 }

@@ -195,6 +195,28 @@ def test_data_plane_errors_like_aws(harness: Harness) -> None:
     assert get(harness, "/topics/chat%2Fin%2Fa", data=b"x", method="POST")[0] == 403
 
 
+def test_boto3_delete_connection_closes_the_client_like_aws(harness: Harness) -> None:
+    """DeleteConnection: the client is closed (lifecycle reason API_INITIATED_DISCONNECT);
+    a client id with no connection is ResourceNotFoundException; bad input is refused."""
+    sub = Client(harness, "alice-1", "alice", transport="ws").connect()
+    client = _iot_data(harness)
+    response = client.delete_connection(clientId="alice-1", preventWillMessage=True)
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert sub.disconnected.wait(5)
+    wait_for(lambda: harness.events("disconnected"))
+    (event,) = harness.events("disconnected")
+    assert event["clientId"] == "alice-1"
+    assert event["disconnectReason"] == "API_INITIATED_DISCONNECT"
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.delete_connection(clientId="alice-1")
+    with pytest.raises(client.exceptions.InvalidRequestException):
+        client.delete_connection(clientId="$aws-thing")
+    signed = {"Authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/x, Signature=x"}
+    path = "/connections/alice-1?cleanSession=maybe"
+    assert get(harness, path, method="DELETE", headers=signed)[0] == 400
+    assert get(harness, "/connections/alice-1", method="DELETE")[0] == 403  # unsigned
+
+
 def test_mqtt_route_requires_the_mqtt_subprotocol(harness: Harness) -> None:
     status, _, _ = get(
         harness,

@@ -28,6 +28,11 @@ class Broker:
 
     def __init__(self) -> None:
         self.topics: list[str] = []
+        self.closed: list[str] = []
+
+    def disconnect_client(self, client_id: str, **_: Any) -> bool:
+        self.closed.append(client_id)
+        return True
 
     async def publish(self, topic: str, payload: bytes, qos: int = 0, **_: Any) -> None:
         self.topics.append(topic)
@@ -93,3 +98,29 @@ async def test_forged_tokens_are_refused_and_other_keys_not_evaluated(
     assert await publish(forged, "chat/in/a") == "403 ForbiddenException"
     assert await publish(iot_data(url, "testing", "testing"), "anything/goes") == "ok"
     assert broker.topics == ["anything/goes"]
+
+
+async def test_a_role_closes_connections_only_with_iot_delete_connection(
+    aws: AwsServices, plane: tuple[str, EmulatorIam, Broker]
+) -> None:
+    """iot:DeleteConnection on the client's ARN, as "AWS IoT Core policy actions" says."""
+    url, iam, broker = plane
+    clients = "arn:aws:iot:us-east-1:123456789012:client/alice-*"
+    allowed = role_with(
+        aws, [{"Effect": "Allow", "Action": "iot:DeleteConnection", "Resource": clients}]
+    )
+    publisher = role_with(aws, [{"Effect": "Allow", "Action": "iot:Publish", "Resource": "*"}])
+
+    async def delete(role: str, client_id: str) -> str:
+        got = await iam.credentials(role, LAMBDA, "fn", 0)
+        client = iot_data(url, got.access_key_id, got.secret_access_key, got.session_token)
+        try:
+            await asyncio.to_thread(client.delete_connection, clientId=client_id)
+        except ClientError as exc:
+            return exc.response["Error"]["Code"]
+        return "ok"
+
+    assert await delete(allowed, "alice-1") == "ok"
+    assert await delete(allowed, "bob-1") == "ForbiddenException"
+    assert await delete(publisher, "alice-2") == "ForbiddenException"
+    assert broker.closed == ["alice-1"]
