@@ -20,8 +20,8 @@ from emulator.rules.actions import (
     LambdaAction,
     RepublishAction,
 )
-from emulator.rules.engine import CompiledRule, Rule
-from emulator.rules.sql import NO_MATCH, Message, MessageContext
+from emulator.rules.engine import CompiledRule, TopicRule
+from emulator.rules.sql import NO_MATCH, MessageContext, RuleMessage
 from emulator.rules.sql.context import encode_output
 from emulator.template import Template, load_template
 
@@ -89,7 +89,7 @@ class Stack:
     def run_rules(self, topic: str, payload: bytes, client_id: str | None = None) -> RuleRun:
         """Evaluate every rule on one publish, as the IoT rules engine would."""
         ctx = MessageContext(client_id=client_id, principal=client_id and client_id.split("-")[0])
-        msg = Message(topic, payload, ctx)
+        msg = RuleMessage(topic, payload, ctx)
         triggered = billed = 0
         republished: list[tuple[str, bytes]] = []
         invoked: list[tuple[str, bytes]] = []
@@ -129,7 +129,7 @@ def load_stack(stream: bool = True, path: Path = TEMPLATE) -> Stack:
     rules = tuple(
         rule
         for rule in (
-            CompiledRule.build(Rule(r.logical_id, r.properties["TopicRulePayload"]))
+            CompiledRule.build(TopicRule(r.logical_id, r.properties["TopicRulePayload"]))
             for r in template.resources("AWS::IoT::TopicRule")
         )
         if not rule.disabled

@@ -36,8 +36,7 @@ from emulator.aws.provision import uses_aws_managed_policies
 from emulator.http import create_app, function_url
 from emulator.http.cors import CorsConfig
 from emulator.http.function_url import FunctionUrlRoute
-from emulator.iot import IotBroker
-from emulator.iot import MessageContext as BrokerContext
+from emulator.iot import IotBroker, PublishMetadata
 from emulator.iot.auth import Authorizers, CustomAuthorizer
 from emulator.iot.limits import Limits
 from emulator.iot.policy import IotArns
@@ -51,8 +50,8 @@ from emulator.rules import (
     BotoClients,
     CallbackTarget,
     MessageContext,
-    Rule,
     RulesEngine,
+    TopicRule,
 )
 from emulator.serving import ServingOptions, plan
 from emulator.state import LocalState
@@ -142,7 +141,7 @@ def _check_action_roles(iam: EmulatorIam, engine: RulesEngine) -> None:
                 log.warning("rule %s: %s; the action will fail", rule.name, exc)
 
 
-def _rules_context(ctx: BrokerContext | None) -> MessageContext | None:
+def _rules_context(ctx: PublishMetadata | None) -> MessageContext | None:
     """The broker's view of a publish, as the SQL functions read it."""
     if ctx is None:
         return None
@@ -257,7 +256,7 @@ class Emulator:
         runtime = self.runtime
         authorizers = self._authorizers()
         rules = [
-            Rule(resource.physical_id, resource.properties["TopicRulePayload"])
+            TopicRule(resource.physical_id, resource.properties["TopicRulePayload"])
             for resource in self.template.resources(type="AWS::IoT::TopicRule")
         ]
         self.broker = IotBroker(
@@ -292,7 +291,7 @@ class Emulator:
         if iam is not None:
             await asyncio.to_thread(_check_action_roles, iam, engine)
 
-        def on_publish(topic: str, payload: bytes, ctx: BrokerContext | None) -> None:
+        def on_publish(topic: str, payload: bytes, ctx: PublishMetadata | None) -> None:
             engine.dispatch(topic, payload, _rules_context(ctx))
 
         broker.on_publish = on_publish

@@ -8,11 +8,11 @@ everything, and the presence function acts only on clients its own connections t
 knows (joined through this stack), ignoring the rest.
 """
 
-from iot_rules.spec import LambdaAction, Rule
+from iot_rules.spec import Lambda, Rule
 
 RULE = Rule(
     name="lifecycle",
     description="IoT lifecycle events (connect/disconnect) -> presence function",
     sql="SELECT * FROM '$aws/events/presence/+/+'",
-    actions=(LambdaAction(function="PresenceFunction"),),
+    actions=(Lambda(function="PresenceFunction"),),
 )

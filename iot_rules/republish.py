@@ -28,7 +28,7 @@ carries one and the store rule's sort key can use it.
 
 from chatlib import contract
 from iot_rules.route import IS_PRIVATE
-from iot_rules.spec import RepublishAction, Rule, sql_string
+from iot_rules.spec import Republish, Rule, sql_string
 
 
 def _regexp(field: str, pattern: str) -> str:
@@ -97,5 +97,5 @@ RULE = Rule(
         f"FROM '{contract.topic('out', '{root}')}' WHERE (type = 'message' OR type = 'typing') "
         f"AND NOT ({IS_PRIVATE}) AND {VALIDATION}"
     ),
-    actions=(RepublishAction(topic=contract.topic("room", "{root}", room="${room}"), qos=1),),
+    actions=(Republish(topic=contract.topic("room", "{root}", room="${room}"), qos=1),),
 )

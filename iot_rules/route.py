@@ -7,7 +7,7 @@ serverless paths (republish + store, typing).
 """
 
 from chatlib import contract
-from iot_rules.spec import LambdaAction, Rule
+from iot_rules.spec import Lambda, Rule
 
 # True only for "private": true. A bare ``private = true`` is Undefined when the field is
 # absent, and Undefined would make the whole WHERE Undefined (false), so it is a CASE.
@@ -22,5 +22,5 @@ RULE = Rule(
         f"FROM '{contract.topic('out', '{root}')}' "
         f"WHERE (type <> 'message' AND type <> 'typing') OR ({IS_PRIVATE})"
     ),
-    actions=(LambdaAction(function="ChatFunction"),),
+    actions=(Lambda(function="ChatFunction"),),
 )

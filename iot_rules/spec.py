@@ -9,6 +9,11 @@ kinds of placeholder:
 - ``${room}`` and the like: AWS IoT substitution templates, evaluated per message by
   the rules engine; ``to_sub`` escapes them as ``${!room}`` so CloudFormation leaves
   them alone.
+
+Each action class is named after its key in a TopicRule's Action (``Lambda``,
+``Republish``, ``DynamoDBv2``, ...); ``stack/rule_actions.py`` turns it into
+troposphere's ``iot.<Key>Action`` and the emulator runs the template's
+(``emulator/rules/actions.py``).
 """
 
 from __future__ import annotations
@@ -28,14 +33,14 @@ _PLACEHOLDER_RE = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 
 
 @dataclass(frozen=True)
-class LambdaAction:
+class Lambda:
     """Invoke a function (by its logical id) with the rule's output."""
 
     function: str
 
 
 @dataclass(frozen=True)
-class RepublishAction:
+class Republish:
     """Publish the rule's output to another topic."""
 
     topic: str
@@ -43,14 +48,14 @@ class RepublishAction:
 
 
 @dataclass(frozen=True)
-class DynamoDBv2Action:
+class DynamoDBv2:
     """PutItem the rule's output (each selected field an attribute) into a table."""
 
     table: str
 
 
 @dataclass(frozen=True)
-class KinesisAction:
+class Kinesis:
     """PutRecord the rule's output into a stream."""
 
     stream: str
@@ -58,16 +63,16 @@ class KinesisAction:
 
 
 @dataclass(frozen=True)
-class CloudwatchLogsAction:
+class CloudwatchLogs:
     """Write the failed message and the error to a log group (used as error action)."""
 
     log_group: str
 
 
-Action = LambdaAction | RepublishAction | DynamoDBv2Action | KinesisAction | CloudwatchLogsAction
+Action = Lambda | Republish | DynamoDBv2 | Kinesis | CloudwatchLogs
 
 # The one error action every rule uses unless it says otherwise.
-RULE_ERRORS = CloudwatchLogsAction(log_group="RuleErrorsLogGroup")
+RULE_ERRORS = CloudwatchLogs(log_group="RuleErrorsLogGroup")
 
 
 @dataclass(frozen=True)

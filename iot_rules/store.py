@@ -17,7 +17,7 @@ Sort key ``sk`` = ``<ts>#<seq>#<id>``, compared as a string:
 """
 
 from chatlib import contract
-from iot_rules.spec import DynamoDBv2Action, Rule
+from iot_rules.spec import DynamoDBv2, Rule
 
 RULE = Rule(
     name="store",
@@ -28,5 +28,5 @@ RULE = Rule(
         "floor(ts / 1000) + {retention_days} * 86400 AS expiresAt "
         f"FROM '{contract.topic('room', '{root}', room='+')}' WHERE type = 'message'"
     ),
-    actions=(DynamoDBv2Action(table="MessagesTable"),),
+    actions=(DynamoDBv2(table="MessagesTable"),),
 )

@@ -5,7 +5,7 @@ Partition key ``${room}`` keeps one room's commands in order on one shard.
 """
 
 from chatlib import contract
-from iot_rules.spec import KinesisAction, Rule
+from iot_rules.spec import Kinesis, Rule
 
 RULE = Rule(
     name="stream",
@@ -15,6 +15,6 @@ RULE = Rule(
         "SELECT *, newuuid() AS id, timestamp() AS ts, principal() AS sender, "  # noqa: S608
         f"clientid() AS clientId FROM '{contract.topic('stream', '{root}')}'"
     ),
-    actions=(KinesisAction(stream="ChatStream", partition_key="${room}"),),
+    actions=(Kinesis(stream="ChatStream", partition_key="${room}"),),
     condition="StreamEnabled",
 )

@@ -17,7 +17,7 @@ from troposphere import awslambda as lam
 
 from chatlib import contract
 from iot_rules import RULES
-from iot_rules.spec import LambdaAction
+from iot_rules.spec import Lambda
 from stack.encryption import key_arn
 from stack.findings import FAILURE_DESTINATION, NOT_IN_VPC, skipped
 from stack.iam import Statement, arn, role, statement, topic_arn
@@ -28,7 +28,7 @@ from stack.parameters import STREAM_ENABLED
 # Functions the topic rules invoke asynchronously: Lambda retries a failed event twice,
 # then sends it to AsyncFailureQueue (stack/protection.py) instead of dropping it.
 RULE_INVOKED = frozenset(
-    action.function for rule in RULES for action in rule.actions if isinstance(action, LambdaAction)
+    action.function for rule in RULES for action in rule.actions if isinstance(action, Lambda)
 )
 ASYNC_RETRIES = 2
 ASYNC_MAX_EVENT_AGE_SECONDS = 3600  # a join or lifecycle event older than this is stale

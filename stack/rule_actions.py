@@ -57,7 +57,7 @@ class ActionTranslation:
     permission: Callable[[rule_spec.Rule, Any], lam.Permission] | None = None
 
 
-def _invoke_permission(rule: rule_spec.Rule, action: rule_spec.LambdaAction) -> lam.Permission:
+def _invoke_permission(rule: rule_spec.Rule, action: rule_spec.Lambda) -> lam.Permission:
     """IoT may invoke the function, for this rule of this account only."""
     return lam.Permission(
         f"{rule.logical_id}InvokePermission",
@@ -71,12 +71,12 @@ def _invoke_permission(rule: rule_spec.Rule, action: rule_spec.LambdaAction) -> 
 
 
 ACTIONS: dict[type, ActionTranslation] = {
-    rule_spec.LambdaAction: ActionTranslation(
+    rule_spec.Lambda: ActionTranslation(
         "Lambda",
         lambda a, role_arn: iot.LambdaAction(FunctionArn=GetAtt(a.function, "Arn")),
         permission=_invoke_permission,
     ),
-    rule_spec.RepublishAction: ActionTranslation(
+    rule_spec.Republish: ActionTranslation(
         "Republish",
         lambda a, role_arn: iot.RepublishAction(
             Topic=rule_text(a.topic), Qos=a.qos, RoleArn=role_arn
@@ -84,21 +84,21 @@ ACTIONS: dict[type, ActionTranslation] = {
         # ${room} is per message: allow the topic pattern with a wildcard in its place.
         grant=lambda a: statement(["iot:Publish"], [topic_arn(a.topic.replace("${room}", "*"))]),
     ),
-    rule_spec.DynamoDBv2Action: ActionTranslation(
+    rule_spec.DynamoDBv2: ActionTranslation(
         "DynamoDBv2",
         lambda a, role_arn: iot.DynamoDBv2Action(
             PutItem=iot.PutItemInput(TableName=Ref(a.table)), RoleArn=role_arn
         ),
         grant=lambda a: statement(["dynamodb:PutItem"], [GetAtt(a.table, "Arn")]),
     ),
-    rule_spec.KinesisAction: ActionTranslation(
+    rule_spec.Kinesis: ActionTranslation(
         "Kinesis",
         lambda a, role_arn: iot.KinesisAction(
             StreamName=Ref(a.stream), PartitionKey=rule_text(a.partition_key), RoleArn=role_arn
         ),
         grant=lambda a: statement(["kinesis:PutRecord"], [GetAtt(a.stream, "Arn")]),
     ),
-    rule_spec.CloudwatchLogsAction: ActionTranslation(
+    rule_spec.CloudwatchLogs: ActionTranslation(
         "CloudwatchLogs",
         lambda a, role_arn: TopicRuleCloudwatchLogs(
             LogGroupName=Ref(a.log_group), RoleArn=role_arn

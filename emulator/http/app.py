@@ -13,7 +13,7 @@ from emulator.http import data_plane
 from emulator.http.function_url import FunctionUrlRoute
 from emulator.http.security import harden, safe_host
 from emulator.http.static import StaticSite
-from emulator.iot.context import MessageContext
+from emulator.iot.context import PublishMetadata
 from emulator.iot.limits import Limits
 
 _WS_MAX_MESSAGE = 2 * 1024 * 1024
@@ -34,7 +34,7 @@ class MqttGateway(Protocol):
         qos: int = 0,
         *,
         retain: bool = False,
-        context: MessageContext | None = None,
+        context: PublishMetadata | None = None,
     ) -> None: ...
 
     def disconnect_client(

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from emulator.iot.context import MessageContext
+from emulator.iot.context import PublishMetadata
 from emulator.iot.limits import MAX_PAYLOAD_BYTES, Limits, topic_problem
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ async def publish_handler(
     payload = await read_body(request, limits.max_payload_bytes + 1)
     if len(payload) > (limits.max_payload_bytes or MAX_PAYLOAD_BYTES):
         return error(413, "RequestEntityTooLargeException", "Payload exceeds 128 KB")
-    context = MessageContext(
+    context = PublishMetadata(
         topic=topic, principal=principal_of(request), source_ip=request.remote, qos=int(qos_text)
     )
     try:

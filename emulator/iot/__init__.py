@@ -2,7 +2,7 @@
 limits and lifecycle events."""
 
 from emulator.iot.broker import IotBroker, PublishHook
-from emulator.iot.context import MessageContext
+from emulator.iot.context import PublishMetadata
 from emulator.iot.limits import Limits
 from emulator.iot.policy import Decision, IotArns, Policy, PolicyError, PolicySet
 
@@ -11,9 +11,9 @@ __all__ = [
     "IotArns",
     "IotBroker",
     "Limits",
-    "MessageContext",
     "Policy",
     "PolicyError",
     "PolicySet",
     "PublishHook",
+    "PublishMetadata",
 ]

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from emulator.iot import lifecycle
 from emulator.iot.auth import Authorizers
-from emulator.iot.context import MessageContext
+from emulator.iot.context import PublishMetadata
 from emulator.iot.hooks import Closing, IotHooks
 from emulator.iot.limits import MAX_QOS, Limits, topic_problem
 from emulator.iot.policy import IotArns
@@ -27,7 +27,7 @@ from emulator.mqtt import Broker, Message, Peer, Settings, TcpListener, reasons,
 
 log = logging.getLogger(__name__)
 
-PublishHook = Callable[[str, bytes, MessageContext], Awaitable[None] | None]
+PublishHook = Callable[[str, bytes, PublishMetadata], Awaitable[None] | None]
 _STOP_TIMEOUT_S = 5.0
 
 
@@ -168,7 +168,7 @@ class IotBroker:
         qos: int = 0,
         *,
         retain: bool = False,
-        context: MessageContext | None = None,
+        context: PublishMetadata | None = None,
     ) -> None:
         """Publish for the data plane or a rule action: subscribers, then on_publish.
 
@@ -186,7 +186,7 @@ class IotBroker:
             raise ValueError("a reserved topic cannot hold a retained message")
         if len(payload) > self.limits.max_payload_bytes:
             raise ValueError(f"payload larger than {self.limits.max_payload_bytes} bytes")
-        self.dispatch(topic, payload, context or MessageContext(topic=topic, qos=qos))
+        self.dispatch(topic, payload, context or PublishMetadata(topic=topic, qos=qos))
         core.publish(Message(topic, bytes(payload), min(qos, MAX_QOS), retain))
 
     def publish_event(self, topic: str, payload: bytes) -> None:
@@ -194,10 +194,10 @@ class IotBroker:
         core = self._core
         if core is None:
             return
-        self.dispatch(topic, payload, MessageContext(topic=topic, qos=1))
+        self.dispatch(topic, payload, PublishMetadata(topic=topic, qos=1))
         core.publish(Message(topic, payload, 1))
 
-    def dispatch(self, topic: str, payload: bytes, ctx: MessageContext) -> None:
+    def dispatch(self, topic: str, payload: bytes, ctx: PublishMetadata) -> None:
         """Hand an accepted message to on_publish; never lets a hook error reach MQTT."""
         hook = self.on_publish
         if hook is None:

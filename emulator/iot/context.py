@@ -12,7 +12,7 @@ def _now_ms() -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class MessageContext:
+class PublishMetadata:
     """Metadata of one accepted publish, the inputs of IoT SQL's topic(), clientid(), ...
 
     Fields: topic (the publish topic), client_id (None for data-plane and internal

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from emulator.iot import lifecycle
 from emulator.iot.auth import Authorizers, AuthRefused
 from emulator.iot.client import IotClient
-from emulator.iot.context import MessageContext
+from emulator.iot.context import PublishMetadata
 from emulator.iot.limits import Limits, RateLimiter, topic_problem
 from emulator.iot.policy import IotArns
 from emulator.mqtt import (
@@ -47,7 +47,7 @@ from emulator.mqtt.topics import parse_filter
 log = logging.getLogger(__name__)
 
 EventSink = Callable[[str, bytes], None]
-Dispatch = Callable[[str, bytes, MessageContext], None]
+Dispatch = Callable[[str, bytes, PublishMetadata], None]
 
 # How the core's reasons for a closed connection read as AWS disconnectReason values.
 _DISCONNECT_REASONS = {
@@ -295,7 +295,7 @@ class IotHooks(Hooks):
         self.dispatch(
             message.topic,
             message.payload,
-            MessageContext(
+            PublishMetadata(
                 topic=message.topic,
                 client_id=client.client_id,
                 principal=state.principal,

@@ -6,7 +6,7 @@ every publish the broker accepted.
 """
 
 from emulator.rules.actions import SUPPORTED_ACTIONS, ActionError, RuleDefinitionError
-from emulator.rules.engine import CompiledRule, EngineStats, Rule, RulesEngine
+from emulator.rules.engine import CompiledRule, EngineStats, RulesEngine, TopicRule
 from emulator.rules.sql import MessageContext, SqlSyntaxError
 from emulator.rules.target import ActionTarget, BotoClients, CallbackTarget
 
@@ -19,8 +19,8 @@ __all__ = [
     "CompiledRule",
     "EngineStats",
     "MessageContext",
-    "Rule",
     "RuleDefinitionError",
     "RulesEngine",
     "SqlSyntaxError",
+    "TopicRule",
 ]

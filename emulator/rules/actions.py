@@ -30,8 +30,8 @@ from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ClientError
 
 from emulator.rules.item_batches import ItemBatches
-from emulator.rules.sql.context import Message, encode_output
-from emulator.rules.substitution import Template
+from emulator.rules.sql.context import RuleMessage, encode_output
+from emulator.rules.substitution import SubstitutionTemplate
 from emulator.rules.target import ActionTarget, ServiceError
 
 
@@ -64,14 +64,14 @@ class RuleAction(ABC):
     role_arn: str | None = None  # the roleArn AWS IoT assumes to run the action
 
     @abstractmethod
-    def resource(self, msg: Message) -> str:
+    def resource(self, msg: RuleMessage) -> str:
         """The error message's failedResource (table, stream, topic, ...)."""
 
     @abstractmethod
-    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+    async def run(self, output: Any, msg: RuleMessage, env: ActionEnv) -> None:
         """Deliver ``output``; raise on failure."""
 
-    async def calling(self, msg: Message, call: Awaitable[Any]) -> Any:
+    async def calling(self, msg: RuleMessage, call: Awaitable[Any]) -> Any:
         """Await a call to AWS; a refusal becomes an ActionError with AWS's message."""
         try:
             return await call
@@ -95,7 +95,7 @@ class RuleAction(ABC):
             raise ActionError(message) from exc
 
     def failure_message(
-        self, msg: Message, service: str, status: int, code: str, message: str, request_id: str
+        self, msg: RuleMessage, service: str, status: int, code: str, message: str, request_id: str
     ) -> str:
         """The errorMessage AWS writes for a refused call."""
         return (
@@ -106,7 +106,7 @@ class RuleAction(ABC):
         )
 
 
-def _safe(resource: Callable[[Message], str], msg: Message) -> str:
+def _safe(resource: Callable[[RuleMessage], str], msg: RuleMessage) -> str:
     try:
         return resource(msg)
     except Exception:
@@ -149,7 +149,7 @@ def _role(params: Mapping[str, Any]) -> str | None:
 class RepublishAction(RuleAction):
     """Publish the output to another topic through the broker."""
 
-    topic: Template
+    topic: SubstitutionTemplate
     qos: int = 0
     role_arn: str | None = None
     failed_action: ClassVar[str] = "RepublishAction"
@@ -163,12 +163,12 @@ class RepublishAction(RuleAction):
         qos = int(_param(params, "Qos", 0))
         if qos not in (0, 1):
             raise RuleDefinitionError(f"republish Qos must be 0 or 1, not {qos}")
-        return cls(Template.parse(str(_param(params, "Topic"))), qos, _role(params))
+        return cls(SubstitutionTemplate.parse(str(_param(params, "Topic"))), qos, _role(params))
 
-    def resource(self, msg: Message) -> str:
+    def resource(self, msg: RuleMessage) -> str:
         return self.topic.render(msg)
 
-    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+    async def run(self, output: Any, msg: RuleMessage, env: ActionEnv) -> None:
         topic = self.topic.render(msg)
         _check_republish_topic(topic)
         publish = env.target.republish(
@@ -185,7 +185,7 @@ class LambdaAction(RuleAction):
     ``iot.amazonaws.com`` and the rule's ARN.
     """
 
-    function_arn: Template
+    function_arn: SubstitutionTemplate
     failed_action: ClassVar[str] = "LambdaAction"
     failure = "invoke the Lambda function"
     service = "AWS Lambda"
@@ -194,12 +194,12 @@ class LambdaAction(RuleAction):
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> LambdaAction:
-        return cls(Template.parse(str(_param(params, "FunctionArn"))))
+        return cls(SubstitutionTemplate.parse(str(_param(params, "FunctionArn"))))
 
-    def resource(self, msg: Message) -> str:
+    def resource(self, msg: RuleMessage) -> str:
         return self.function_arn.render(msg)
 
-    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+    async def run(self, output: Any, msg: RuleMessage, env: ActionEnv) -> None:
         if isinstance(output, bytes):
             raise ActionError("the Lambda action needs JSON; use encode(*, 'base64')")
         event = json.loads(encode_output(output) or b"null")  # the function gets a copy
@@ -237,7 +237,7 @@ class DynamoDBv2Action(RuleAction):
     https://docs.aws.amazon.com/iot/latest/developerguide/dynamodb-v2-rule-action.html
     """
 
-    table: Template
+    table: SubstitutionTemplate
     role_arn: str | None = None
     _batches: ItemBatches = field(default_factory=ItemBatches, compare=False, repr=False)
     failed_action: ClassVar[str] = "DynamoDBv2Action"
@@ -249,12 +249,12 @@ class DynamoDBv2Action(RuleAction):
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> DynamoDBv2Action:
         put_item = _param(params, "PutItem")
-        return cls(Template.parse(str(_param(put_item, "TableName"))), _role(params))
+        return cls(SubstitutionTemplate.parse(str(_param(put_item, "TableName"))), _role(params))
 
-    def resource(self, msg: Message) -> str:
+    def resource(self, msg: RuleMessage) -> str:
         return self.table.render(msg)
 
-    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+    async def run(self, output: Any, msg: RuleMessage, env: ActionEnv) -> None:
         if not isinstance(output, dict):
             raise ActionError("DynamoDBv2 needs the rule output to be a JSON object")
         item = {k: _SERIALIZER.serialize(_dynamo_safe(v)) for k, v in output.items()}
@@ -272,8 +272,8 @@ class DynamoDBv2Action(RuleAction):
 class KinesisAction(RuleAction):
     """PutRecord of the output (JSON bytes) with a templated partition key."""
 
-    stream: Template
-    partition_key: Template | None
+    stream: SubstitutionTemplate
+    partition_key: SubstitutionTemplate | None
     role_arn: str | None = None
     failed_action: ClassVar[str] = "KinesisAction"
     failure = "put the record into the Kinesis stream"
@@ -285,15 +285,15 @@ class KinesisAction(RuleAction):
     def from_params(cls, params: Mapping[str, Any]) -> KinesisAction:
         key = _param(params, "PartitionKey", None)
         return cls(
-            Template.parse(str(_param(params, "StreamName"))),
-            Template.parse(str(key)) if key is not None else None,
+            SubstitutionTemplate.parse(str(_param(params, "StreamName"))),
+            SubstitutionTemplate.parse(str(key)) if key is not None else None,
             _role(params),
         )
 
-    def resource(self, msg: Message) -> str:
+    def resource(self, msg: RuleMessage) -> str:
         return self.stream.render(msg)
 
-    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+    async def run(self, output: Any, msg: RuleMessage, env: ActionEnv) -> None:
         key = self.partition_key.render(msg) if self.partition_key else str(uuid.uuid4())
         client = await self.calling(msg, _client(self, "kinesis", env))
         put = env.run_blocking(
@@ -309,7 +309,7 @@ class KinesisAction(RuleAction):
 class SqsAction(RuleAction):
     """SendMessage of the output, base64-encoded when UseBase64 is true."""
 
-    queue_url: Template
+    queue_url: SubstitutionTemplate
     use_base64: bool = False
     role_arn: str | None = None
     failed_action: ClassVar[str] = "SqsAction"
@@ -321,15 +321,15 @@ class SqsAction(RuleAction):
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> SqsAction:
         return cls(
-            Template.parse(str(_param(params, "QueueUrl"))),
+            SubstitutionTemplate.parse(str(_param(params, "QueueUrl"))),
             _flag(_param(params, "UseBase64", False)),
             _role(params),
         )
 
-    def resource(self, msg: Message) -> str:
+    def resource(self, msg: RuleMessage) -> str:
         return self.queue_url.render(msg)
 
-    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+    async def run(self, output: Any, msg: RuleMessage, env: ActionEnv) -> None:
         data = encode_output(output)
         body = (
             base64.b64encode(data).decode("ascii")
@@ -347,7 +347,7 @@ class SqsAction(RuleAction):
 class CloudwatchLogsAction(RuleAction):
     """PutLogEvents of the output into a stream named after the rule (created on demand)."""
 
-    log_group: Template
+    log_group: SubstitutionTemplate
     role_arn: str | None = None
     failed_action: ClassVar[str] = "CloudwatchLogsAction"
     failure = "put the log events into CloudWatch Logs"
@@ -358,12 +358,12 @@ class CloudwatchLogsAction(RuleAction):
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> CloudwatchLogsAction:
-        return cls(Template.parse(str(_param(params, "LogGroupName"))), _role(params))
+        return cls(SubstitutionTemplate.parse(str(_param(params, "LogGroupName"))), _role(params))
 
-    def resource(self, msg: Message) -> str:
+    def resource(self, msg: RuleMessage) -> str:
         return self.log_group.render(msg)
 
-    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+    async def run(self, output: Any, msg: RuleMessage, env: ActionEnv) -> None:
         group, stream = self.log_group.render(msg), env.rule_name
         client = await self.calling(msg, _client(self, "logs", env))
         if (group, stream) not in self._streams:
@@ -413,15 +413,15 @@ class DynamoDBAction(RuleAction):
     default ``payload``; a map for JSON, binary otherwise); ``Operation`` INSERT (PutItem,
     the default), UPDATE (UpdateItem) or DELETE (DeleteItem)."""
 
-    table: Template
+    table: SubstitutionTemplate
     hash_field: str
-    hash_value: Template
+    hash_value: SubstitutionTemplate
     hash_type: str = "STRING"
     range_field: str | None = None
-    range_value: Template | None = None
+    range_value: SubstitutionTemplate | None = None
     range_type: str = "STRING"
     payload_field: str = "payload"
-    operation: Template | None = None
+    operation: SubstitutionTemplate | None = None
     role_arn: str | None = None
     failed_action: ClassVar[str] = "DynamoDBAction"
     failure = "put the item into the DynamoDB table"
@@ -437,22 +437,24 @@ class DynamoDBAction(RuleAction):
             raise RuleDefinitionError("RangeKeyField and RangeKeyValue go together")
         operation = _param(params, "Operation", None)
         return cls(
-            table=Template.parse(str(_param(params, "TableName"))),
+            table=SubstitutionTemplate.parse(str(_param(params, "TableName"))),
             hash_field=str(_param(params, "HashKeyField")),
-            hash_value=Template.parse(str(_param(params, "HashKeyValue"))),
+            hash_value=SubstitutionTemplate.parse(str(_param(params, "HashKeyValue"))),
             hash_type=_key_type(params, "HashKeyType"),
             range_field=str(range_field) if range_field is not None else None,
-            range_value=Template.parse(str(range_value)) if range_value is not None else None,
+            range_value=SubstitutionTemplate.parse(str(range_value))
+            if range_value is not None
+            else None,
             range_type=_key_type(params, "RangeKeyType"),
             payload_field=str(_param(params, "PayloadField", "payload")),
-            operation=Template.parse(str(operation)) if operation is not None else None,
+            operation=SubstitutionTemplate.parse(str(operation)) if operation is not None else None,
             role_arn=_role(params),
         )
 
-    def resource(self, msg: Message) -> str:
+    def resource(self, msg: RuleMessage) -> str:
         return self.table.render(msg)
 
-    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+    async def run(self, output: Any, msg: RuleMessage, env: ActionEnv) -> None:
         key = {self.hash_field: _key_value(self.hash_value.render(msg), self.hash_type)}
         if self.range_field is not None and self.range_value is not None:
             key[self.range_field] = _key_value(self.range_value.render(msg), self.range_type)
@@ -505,10 +507,10 @@ class SnsAction(RuleAction):
             raise RuleDefinitionError(f"MessageFormat must be RAW or JSON, not {message_format}")
         return cls(str(_param(params, "TargetArn")), message_format == "JSON", _role(params))
 
-    def resource(self, msg: Message) -> str:
+    def resource(self, msg: RuleMessage) -> str:
         return self.target_arn
 
-    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+    async def run(self, output: Any, msg: RuleMessage, env: ActionEnv) -> None:
         message = encode_output(output).decode("utf-8", errors="replace")
         extra = {"MessageStructure": "json"} if self.json_format else {}
         client = await self.calling(msg, _client(self, "sns", env))
@@ -527,7 +529,7 @@ class FirehoseAction(RuleAction):
     element of a JSON array output as one record of a PutRecordBatch ("Firehose" rule
     action, https://docs.aws.amazon.com/iot/latest/developerguide/kinesis-firehose-rule-action.html)."""
 
-    stream: Template
+    stream: SubstitutionTemplate
     separator: str = ""
     batch_mode: bool = False
     role_arn: str | None = None
@@ -543,16 +545,16 @@ class FirehoseAction(RuleAction):
         if separator and separator not in _SEPARATORS:
             raise RuleDefinitionError(f"Separator must be one of {_SEPARATORS!r}")
         return cls(
-            Template.parse(str(_param(params, "DeliveryStreamName"))),
+            SubstitutionTemplate.parse(str(_param(params, "DeliveryStreamName"))),
             separator,
             _flag(_param(params, "BatchMode", False)),
             _role(params),
         )
 
-    def resource(self, msg: Message) -> str:
+    def resource(self, msg: RuleMessage) -> str:
         return self.stream.render(msg)
 
-    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+    async def run(self, output: Any, msg: RuleMessage, env: ActionEnv) -> None:
         name, tail = self.stream.render(msg), self.separator.encode()
         client = await self.calling(msg, _client(self, "firehose", env))
         if self.batch_mode:
@@ -574,8 +576,8 @@ class StepFunctionsAction(RuleAction):
     ``ExecutionNamePrefix`` plus a UUID ("Step Functions" rule action,
     https://docs.aws.amazon.com/iot/latest/developerguide/stepfunctions-rule-action.html)."""
 
-    state_machine: Template
-    prefix: Template | None = None
+    state_machine: SubstitutionTemplate
+    prefix: SubstitutionTemplate | None = None
     role_arn: str | None = None
     failed_action: ClassVar[str] = "StepFunctionsAction"
     failure = "start the Step Functions execution"
@@ -587,15 +589,15 @@ class StepFunctionsAction(RuleAction):
     def from_params(cls, params: Mapping[str, Any]) -> StepFunctionsAction:
         prefix = _param(params, "ExecutionNamePrefix", None)
         return cls(
-            Template.parse(str(_param(params, "StateMachineName"))),
-            Template.parse(str(prefix)) if prefix else None,
+            SubstitutionTemplate.parse(str(_param(params, "StateMachineName"))),
+            SubstitutionTemplate.parse(str(prefix)) if prefix else None,
             _role(params),
         )
 
-    def resource(self, msg: Message) -> str:
+    def resource(self, msg: RuleMessage) -> str:
         return self.state_machine.render(msg)
 
-    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+    async def run(self, output: Any, msg: RuleMessage, env: ActionEnv) -> None:
         if isinstance(output, bytes):
             raise ActionError("the Step Functions action needs JSON")
         client = await self.calling(msg, _client(self, "stepfunctions", env))
@@ -618,10 +620,10 @@ class UnsupportedAction(RuleAction):
     kind: str
     failed_action: ClassVar[str] = "UnsupportedAction"
 
-    def resource(self, msg: Message) -> str:
+    def resource(self, msg: RuleMessage) -> str:
         return self.kind
 
-    async def run(self, output: Any, msg: Message, env: ActionEnv) -> None:
+    async def run(self, output: Any, msg: RuleMessage, env: ActionEnv) -> None:
         raise ActionError(f"the emulator does not implement the {self.kind} action")
 
 

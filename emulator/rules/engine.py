@@ -29,7 +29,7 @@ from emulator.rules.actions import (
     UnsupportedAction,
     build_action,
 )
-from emulator.rules.sql import NO_MATCH, CompiledQuery, Message, MessageContext, compile_query
+from emulator.rules.sql import NO_MATCH, CompiledQuery, MessageContext, RuleMessage, compile_query
 from emulator.rules.sql.errors import SqlEvaluationError
 from emulator.rules.sql.query import DEFAULT_SQL_VERSION
 from emulator.rules.target import ActionTarget
@@ -40,7 +40,7 @@ BASIC_INGEST_PREFIX = "$aws/rules/"
 
 
 @dataclass(frozen=True)
-class Rule:
+class TopicRule:
     """A topic rule as CloudFormation declares it (intrinsics already resolved)."""
 
     name: str
@@ -65,7 +65,7 @@ class CompiledRule:
     disabled: bool = False
 
     @classmethod
-    def build(cls, rule: Rule) -> CompiledRule:
+    def build(cls, rule: TopicRule) -> CompiledRule:
         """Compile SQL and templates; raises SqlSyntaxError / RuleDefinitionError."""
         payload = rule.payload
         sql = _get(payload, "Sql")
@@ -110,7 +110,7 @@ class _Failure:
 class RulesEngine:
     """Runs the template's topic rules against the broker's accepted publishes."""
 
-    rules: Iterable[Rule]
+    rules: Iterable[TopicRule]
     target: ActionTarget
     account_id: str = "123456789012"
     region: str = "us-east-1"
@@ -132,7 +132,7 @@ class RulesEngine:
         for warning in self.warnings:
             log.warning(warning)
         self._active = tuple(rule for rule in self.compiled if not rule.disabled)
-        self._queues: dict[str, asyncio.Queue[Message]] = {}
+        self._queues: dict[str, asyncio.Queue[RuleMessage]] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._in_flight = 0  # queued or running, across every rule's queue
         self._idle = asyncio.Event()  # set whenever nothing is in flight
@@ -157,7 +157,7 @@ class RulesEngine:
         rules, rule_topic = self._matching(topic)
         if not rules:
             return 0
-        msg = Message(rule_topic, bytes(payload), ctx, self.account_id)
+        msg = RuleMessage(rule_topic, bytes(payload), ctx, self.account_id)
         scheduled = 0
         for rule in rules:
             try:
@@ -193,7 +193,7 @@ class RulesEngine:
                 self.stats.dropped,
             )
 
-    def _queue_of(self, rule: CompiledRule) -> asyncio.Queue[Message]:
+    def _queue_of(self, rule: CompiledRule) -> asyncio.Queue[RuleMessage]:
         """The rule's queue, with its workers started on first use."""
         queue = self._queues.get(rule.name)
         if queue is None:
@@ -206,7 +206,7 @@ class RulesEngine:
 
     # -- workers -----------------------------------------------------------------
 
-    async def _worker(self, rule: CompiledRule, queue: asyncio.Queue[Message]) -> None:
+    async def _worker(self, rule: CompiledRule, queue: asyncio.Queue[RuleMessage]) -> None:
         while True:
             msg = await queue.get()
             try:
@@ -219,7 +219,7 @@ class RulesEngine:
                 if not self._in_flight:
                     self._idle.set()
 
-    async def run_rule(self, rule: CompiledRule, msg: Message) -> bool:
+    async def run_rule(self, rule: CompiledRule, msg: RuleMessage) -> bool:
         """Evaluate one rule for one message and run its actions; True if it matched."""
         try:
             output = rule.query.evaluate(msg)
@@ -250,7 +250,7 @@ class RulesEngine:
         return True
 
     async def _run_action(
-        self, action: RuleAction, output: Any, msg: Message, env: ActionEnv
+        self, action: RuleAction, output: Any, msg: RuleMessage, env: ActionEnv
     ) -> _Failure | None:
         try:
             async with asyncio.timeout(self.action_timeout):
@@ -271,7 +271,7 @@ class RulesEngine:
         return None
 
     async def _run_error_action(
-        self, rule: CompiledRule, msg: Message, failures: list[_Failure], env: ActionEnv
+        self, rule: CompiledRule, msg: RuleMessage, failures: list[_Failure], env: ActionEnv
     ) -> None:
         if rule.error_action is None:
             return
@@ -284,7 +284,7 @@ class RulesEngine:
             log.error("rule %s: the error action failed too: %s", rule.name, failure.message)
 
     @staticmethod
-    def error_payload(rule_name: str, msg: Message, failures: list[_Failure]) -> dict[str, Any]:
+    def error_payload(rule_name: str, msg: RuleMessage, failures: list[_Failure]) -> dict[str, Any]:
         """The error action's message, in AWS's documented format."""
         return {
             "ruleName": rule_name,
@@ -328,7 +328,7 @@ class RulesEngine:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _safe_resource(action: RuleAction, msg: Message) -> str:
+def _safe_resource(action: RuleAction, msg: RuleMessage) -> str:
     try:
         return action.resource(msg)
     except Exception:

@@ -11,21 +11,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from emulator.rules.sql.compiler import Evaluator, compile_expr
-from emulator.rules.sql.context import Message
+from emulator.rules.sql.context import RuleMessage
 from emulator.rules.sql.errors import SqlSyntaxError
 from emulator.rules.sql.parser import parse_expression
 from emulator.rules.sql.values import UNDEFINED, to_string
 
 
 @dataclass(frozen=True, slots=True)
-class Template:
+class SubstitutionTemplate:
     """A parsed action field: literal text and compiled expressions, in order."""
 
     text: str
     parts: tuple[str | Evaluator, ...]
 
     @classmethod
-    def parse(cls, text: str) -> Template:
+    def parse(cls, text: str) -> SubstitutionTemplate:
         """Parse once at rule registration; raises SqlSyntaxError on a bad expression."""
         parts: list[str | Evaluator] = []
         literal: list[str] = []
@@ -61,7 +61,7 @@ class Template:
         """True when the field has no expression (rendering is a constant)."""
         return all(isinstance(p, str) for p in self.parts)
 
-    def render(self, msg: Message) -> str:
+    def render(self, msg: RuleMessage) -> str:
         """The field's value for ``msg``; Undefined and Null render as empty text."""
         out: list[str] = []
         for part in self.parts:

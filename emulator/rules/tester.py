@@ -23,8 +23,8 @@ from typing import Any, TextIO
 
 from emulator.rules.sql import (
     NO_MATCH,
-    Message,
     MessageContext,
+    RuleMessage,
     SqlEvaluationError,
     SqlSyntaxError,
     compile_query,
@@ -84,7 +84,7 @@ def evaluate_line(
     if not query.matches_topic(topic):
         return None
     try:
-        output = query.evaluate(Message(topic, line.encode(), ctx, account))
+        output = query.evaluate(RuleMessage(topic, line.encode(), ctx, account))
     except SqlEvaluationError as exc:
         return {"error": str(exc)}
     if output is NO_MATCH:

@@ -15,7 +15,7 @@ import pytest
 from chatlib.validation import ValidationError, parse_command
 from client.errors import ClientError
 from client.limits import check_name, check_room, check_text
-from emulator.rules.sql import NO_MATCH, Message, MessageContext, compile_query
+from emulator.rules.sql import NO_MATCH, MessageContext, RuleMessage, compile_query
 from emulator.template import load_template
 
 HERE = Path(__file__).resolve().parent
@@ -85,7 +85,7 @@ def test_republish_rule(republish_sql: Any, field: str, value: Any, ok: bool) ->
     """The rule republishes (and so stores) exactly the messages the functions accept."""
     body = json.dumps(message(field, value)).encode()
     ctx = MessageContext(client_id="alice-1", principal="alice", timestamp_ms=1700000000000)
-    output = republish_sql.evaluate(Message("chat/out", body, ctx))
+    output = republish_sql.evaluate(RuleMessage("chat/out", body, ctx))
     assert (output is not NO_MATCH) == ok
     if ok and field == "seq":
         assert output["seq"] == (0 if value is ABSENT else value)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from emulator.rules.sql import NO_MATCH, Message, compile_query
+from emulator.rules.sql import NO_MATCH, RuleMessage, compile_query
 from emulator.rules.sql.context import MessageContext
 from emulator.template import load_template
 
@@ -29,7 +29,7 @@ def rules() -> dict[str, Any]:
 
 def run(rules: dict[str, Any], rule: str, payload: dict[str, Any]) -> Any:
     ctx = MessageContext(client_id="alice1-tab", principal="alice1")
-    message = Message("chat/out", json.dumps(payload).encode(), ctx)
+    message = RuleMessage("chat/out", json.dumps(payload).encode(), ctx)
     return rules[rule].evaluate(message)
 
 

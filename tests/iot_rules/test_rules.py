@@ -49,9 +49,9 @@ def test_shapes_from_the_design() -> None:
     assert store.sql.endswith("FROM '{root}/pub/+' WHERE type = 'message'")
     stream = RULES_BY_NAME["stream"]
     assert stream.condition == "StreamEnabled"
-    assert stream.actions == (spec.KinesisAction(stream="ChatStream", partition_key="${room}"),)
+    assert stream.actions == (spec.Kinesis(stream="ChatStream", partition_key="${room}"),)
     republish = RULES_BY_NAME["republish"]
-    assert republish.actions == (spec.RepublishAction(topic="{root}/pub/${room}", qos=1),)
+    assert republish.actions == (spec.Republish(topic="{root}/pub/${room}", qos=1),)
     for stamp in (
         "CASE type WHEN 'message' THEN newuuid() END AS id",
         "timestamp() AS ts",

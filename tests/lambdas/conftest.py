@@ -17,7 +17,7 @@ from moto.iotdata.models import iotdata_backends
 
 from chatlib import aws, ratelimit, tokens
 from emulator.aws.provision import create_table
-from emulator.rules.sql import NO_MATCH, Message, compile_query
+from emulator.rules.sql import NO_MATCH, RuleMessage, compile_query
 from emulator.template import load_template
 
 ACCOUNT = "123456789012"
@@ -130,7 +130,7 @@ class StoreRule:
         self.query = compile_query(payload["Sql"], payload["AwsIotSqlVersion"])
 
     def item(self, topic: str, message: dict[str, Any]) -> dict[str, Any] | None:
-        output = self.query.evaluate(Message(topic, json.dumps(message).encode()))
+        output = self.query.evaluate(RuleMessage(topic, json.dumps(message).encode()))
         return None if output is NO_MATCH else output
 
     def store(self, topic: str, message: dict[str, Any]) -> None:

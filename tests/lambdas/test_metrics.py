@@ -177,7 +177,7 @@ def _event(token: str | None) -> dict[str, Any]:
     return {"protocolData": {"http": {"queryString": query}}}
 
 
-def test_authorizer_counts_authorizations_and_denials_by_reason(secret_arn, context, emf):
+def test_authorizer_counts_authorizations_and_denials_by_reason(secret_arn, tables, context, emf):
     emf.service("authorizer")
     now = int(time.time())
     claims = {"iss": "test-issuer", "aud": "test-audience", "sub": "alice1", "iat": now}
@@ -195,7 +195,7 @@ def test_authorizer_counts_authorizations_and_denials_by_reason(secret_arn, cont
     ]
 
 
-def test_authorizer_internal_failure_is_counted_for_its_alarm(secret_arn, context, emf):
+def test_authorizer_internal_failure_is_counted_for_its_alarm(secret_arn, tables, context, emf):
     """A failure the handler turns into a denial is invisible to Lambda's Errors metric:
     AuthorizerErrors is what the authorizer-failures alarm watches."""
     emf.service("authorizer")

@@ -42,7 +42,7 @@ RULE = spec.Rule(
     name="probe",
     description="a rule for the tests",
     sql="SELECT * FROM '{root}/out'",
-    actions=(spec.LambdaAction(function="ChatFunction"),),
+    actions=(spec.Lambda(function="ChatFunction"),),
     condition="StreamEnabled",
 )
 
@@ -65,7 +65,7 @@ def test_an_action_without_a_row_is_refused_by_name(use: typing.Callable[..., ob
 def test_lambda_needs_a_permission_not_a_role() -> None:
     """IoT invokes a function under its resource policy, scoped to the rule, and the
     permission shares the rule's condition (no permission for a rule that is absent)."""
-    action = spec.LambdaAction(function="ChatFunction")
+    action = spec.Lambda(function="ChatFunction")
     assert role_statement(action) is None
     permission = resource_permission(RULE, action)
     assert permission is not None
@@ -78,7 +78,7 @@ def test_lambda_needs_a_permission_not_a_role() -> None:
 
 def test_republish_role_allows_every_room() -> None:
     """${room} is only known per message: the role allows the pattern with '*' there."""
-    (resource,) = role_statement(spec.RepublishAction(topic="{root}/pub/${room}"))["Resource"]
+    (resource,) = role_statement(spec.Republish(topic="{root}/pub/${room}"))["Resource"]
     assert resource.to_dict() == {
         "Fn::Sub": "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}"
         ":topic/${TopicRoot}/pub/*"

@@ -1,10 +1,10 @@
 """The AWS IoT SQL dialect (version 2016-03-23): lexer, parser, compiler, functions.
 
-``compile_query(sql)`` once per rule, then ``query.evaluate(Message(...))`` per message.
+``compile_query(sql)`` once per rule, then ``query.evaluate(RuleMessage(...))`` per message.
 """
 
 from emulator.rules.sql import more_functions  # noqa: F401 (registers its functions)
-from emulator.rules.sql.context import Message, MessageContext, encode_output
+from emulator.rules.sql.context import MessageContext, RuleMessage, encode_output
 from emulator.rules.sql.errors import SqlEvaluationError, SqlSyntaxError
 from emulator.rules.sql.parser import parse_expression, parse_query
 from emulator.rules.sql.query import NO_MATCH, CompiledQuery, compile_query
@@ -15,8 +15,8 @@ __all__ = [
     "NO_MATCH",
     "UNDEFINED",
     "CompiledQuery",
-    "Message",
     "MessageContext",
+    "RuleMessage",
     "SqlEvaluationError",
     "SqlSyntaxError",
     "TopicFilter",

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from emulator.rules.sql import ast
-from emulator.rules.sql.context import Message
+from emulator.rules.sql.context import RuleMessage
 from emulator.rules.sql.errors import SqlSyntaxError
 from emulator.rules.sql.functions import FUNCTIONS
 from emulator.rules.sql.operators import BINARY, UNARY, op_eq
@@ -23,7 +23,7 @@ from emulator.rules.sql.values import (
 
 log = logging.getLogger(__name__)
 
-Evaluator = Callable[[Message], Any]
+Evaluator = Callable[[RuleMessage], Any]
 
 
 def compile_expr(node: ast.Node, sql: str, sql_version: str = "2016-03-23") -> Evaluator:
@@ -55,7 +55,7 @@ class _Compiler:
     def _field(self, node: ast.Field) -> Evaluator:
         name = node.name
 
-        def field(msg: Message) -> Any:
+        def field(msg: RuleMessage) -> Any:
             doc = msg.doc
             return doc.get(name, UNDEFINED) if type(doc) is dict else UNDEFINED
 
@@ -64,7 +64,7 @@ class _Compiler:
     def _member(self, node: ast.Member) -> Evaluator:
         obj, name = self.compile(node.obj), node.name
 
-        def member(msg: Message) -> Any:
+        def member(msg: RuleMessage) -> Any:
             value = obj(msg)
             return value.get(name, UNDEFINED) if type(value) is dict else UNDEFINED
 
@@ -73,7 +73,7 @@ class _Compiler:
     def _index(self, node: ast.Index) -> Evaluator:
         obj, index = self.compile(node.obj), self.compile(node.index)
 
-        def item(msg: Message) -> Any:
+        def item(msg: RuleMessage) -> Any:
             value, key = obj(msg), index(msg)
             if type(value) is dict:
                 return value.get(key, UNDEFINED) if type(key) is str else UNDEFINED
@@ -134,7 +134,7 @@ class _Compiler:
         default = self.compile(node.default) if node.default is not None else None
         subject = self.compile(node.subject) if node.subject is not None else None
 
-        def case(msg: Message) -> Any:
+        def case(msg: RuleMessage) -> Any:
             value = subject(msg) if subject is not None else UNDEFINED
             if subject is not None and value is UNDEFINED:
                 # "If v is Undefined, the result of the case statement is Undefined."
@@ -161,7 +161,7 @@ class _Compiler:
         ]
         value_column = columns[0][1] if node.value else None  # VALUE * does not parse
 
-        def subquery(msg: Message) -> Any:
+        def subquery(msg: RuleMessage) -> Any:
             found = source(msg)
             elements = found if type(found) is list else [found] if type(found) is dict else None
             if elements is None:
@@ -193,7 +193,7 @@ class _Compiler:
     def _objectlit(self, node: ast.ObjectLit) -> Evaluator:
         items = [(key, self.compile(value)) for key, value in node.items]
 
-        def obj(msg: Message) -> Any:
+        def obj(msg: RuleMessage) -> Any:
             out = {}
             for key, value in items:
                 result = value(msg)
@@ -206,7 +206,7 @@ class _Compiler:
     def _arraylit(self, node: ast.ArrayLit) -> Evaluator:
         items = [self.compile(item) for item in node.items]
 
-        def array(msg: Message) -> Any:
+        def array(msg: RuleMessage) -> Any:
             return [v for v in (item(msg) for item in items) if v is not UNDEFINED]
 
         return array

@@ -44,7 +44,7 @@ class MessageContext:
     callouts: Callouts | None = None  # get_dynamodb(), get_secret(), aws_lambda()
 
 
-class Message:
+class RuleMessage:
     """One publish as the rules evaluate it; the JSON parse is shared by all rules."""
 
     __slots__ = ("_doc", "account_id", "ctx", "payload", "timestamp_ms", "topic")
@@ -77,10 +77,10 @@ class Message:
             self._doc = doc
         return doc
 
-    def with_doc(self, doc: Any) -> Message:
+    def with_doc(self, doc: Any) -> RuleMessage:
         """The same message with ``doc`` as its document: what a nested SELECT's
         columns read for one element of its array."""
-        child = Message(self.topic, self.payload, self.ctx, self.account_id)
+        child = RuleMessage(self.topic, self.payload, self.ctx, self.account_id)
         child.timestamp_ms = self.timestamp_ms
         child._doc = doc
         return child

@@ -19,7 +19,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from emulator.rules.sql.context import Message
+from emulator.rules.sql.context import RuleMessage
 from emulator.rules.sql.operators import op_mod
 from emulator.rules.sql.values import (
     UNDEFINED,
@@ -76,7 +76,7 @@ def _int_arg(value: Any) -> Any:
 
 
 @register("topic", 0, 1)
-def fn_topic(msg: Message, level: Any = None) -> Any:
+def fn_topic(msg: RuleMessage, level: Any = None) -> Any:
     """The whole topic, or its ``level``-th segment (1-based)."""
     if level is None:
         return msg.topic
@@ -88,49 +88,49 @@ def fn_topic(msg: Message, level: Any = None) -> Any:
 
 
 @register("clientid", 0)
-def fn_clientid(msg: Message) -> Any:
+def fn_clientid(msg: RuleMessage) -> Any:
     """The publishing client's id, "n/a" when the message did not come over MQTT."""
     return msg.ctx.client_id if msg.ctx.client_id is not None else "n/a"
 
 
 @register("principal", 0)
-def fn_principal(msg: Message) -> Any:
+def fn_principal(msg: RuleMessage) -> Any:
     """The authenticated principal (custom authorizer principalId, cert, IAM id)."""
     return msg.ctx.principal if msg.ctx.principal is not None else UNDEFINED
 
 
 @register("sourceip", 0)
-def fn_sourceip(msg: Message) -> Any:
+def fn_sourceip(msg: RuleMessage) -> Any:
     """The publisher's IP address."""
     return msg.ctx.source_ip if msg.ctx.source_ip is not None else UNDEFINED
 
 
 @register("traceid", 0)
-def fn_traceid(msg: Message) -> Any:
+def fn_traceid(msg: RuleMessage) -> Any:
     """The MQTT message's trace id, Undefined when not sent over MQTT."""
     return msg.ctx.trace_id if msg.ctx.trace_id is not None else UNDEFINED
 
 
 @register("accountid", 0)
-def fn_accountid(msg: Message) -> Any:
+def fn_accountid(msg: RuleMessage) -> Any:
     """The account that owns the rule."""
     return msg.account_id
 
 
 @register("timestamp", 0)
-def fn_timestamp(msg: Message) -> Any:
+def fn_timestamp(msg: RuleMessage) -> Any:
     """Epoch milliseconds as observed by the rules engine (one value per message)."""
     return msg.timestamp_ms
 
 
 @register("newuuid", 0)
-def fn_newuuid(msg: Message) -> Any:
+def fn_newuuid(msg: RuleMessage) -> Any:
     """A random UUID string, new on every call."""
     return str(uuid.uuid4())
 
 
 @register("rand", 0)
-def fn_rand(msg: Message) -> Any:
+def fn_rand(msg: RuleMessage) -> Any:
     """A pseudo-random double in [0, 1)."""
     return random.random()
 
@@ -139,48 +139,48 @@ def fn_rand(msg: Message) -> Any:
 
 
 @register("isundefined", 1)
-def fn_isundefined(msg: Message, value: Any) -> Any:
+def fn_isundefined(msg: RuleMessage, value: Any) -> Any:
     return value is UNDEFINED
 
 
 @register("isnull", 1)
-def fn_isnull(msg: Message, value: Any) -> Any:
+def fn_isnull(msg: RuleMessage, value: Any) -> Any:
     return value is None
 
 
 @register("isstring", 1)
-def fn_isstring(msg: Message, value: Any) -> Any:
+def fn_isstring(msg: RuleMessage, value: Any) -> Any:
     return type(value) is str
 
 
 @register("isnumber", 1)
-def fn_isnumber(msg: Message, value: Any) -> Any:
+def fn_isnumber(msg: RuleMessage, value: Any) -> Any:
     return is_number(value)
 
 
 @register("isboolean", 1)
-def fn_isboolean(msg: Message, value: Any) -> Any:
+def fn_isboolean(msg: RuleMessage, value: Any) -> Any:
     return type(value) is bool
 
 
 @register("isarray", 1)
-def fn_isarray(msg: Message, value: Any) -> Any:
+def fn_isarray(msg: RuleMessage, value: Any) -> Any:
     return type(value) is list
 
 
 @register("isobject", 1)
-def fn_isobject(msg: Message, value: Any) -> Any:
+def fn_isobject(msg: RuleMessage, value: Any) -> Any:
     return type(value) is dict
 
 
 @register("typeof", 1)
-def fn_typeof(msg: Message, value: Any) -> Any:
+def fn_typeof(msg: RuleMessage, value: Any) -> Any:
     """ "Int", "Decimal", "String", "Boolean", "Array", "Object", "Null" or "Undefined"."""
     return type_name(value)
 
 
 @register("nanvl", 2)
-def fn_nanvl(msg: Message, value: Any, default: Any) -> Any:
+def fn_nanvl(msg: RuleMessage, value: Any, default: Any) -> Any:
     """``default`` when ``value`` is Undefined, Null or NaN."""
     if value is UNDEFINED or value is None or (type(value) is float and math.isnan(value)):
         return default
@@ -188,13 +188,13 @@ def fn_nanvl(msg: Message, value: Any, default: Any) -> Any:
 
 
 @register("get_or_default", 1, 2)
-def fn_get_or_default(msg: Message, value: Any, default: Any = UNDEFINED) -> Any:
+def fn_get_or_default(msg: RuleMessage, value: Any, default: Any = UNDEFINED) -> Any:
     """``default`` when ``value`` is Undefined or Null."""
     return default if value is UNDEFINED or value is None else value
 
 
 @register("get", 2)
-def fn_get(msg: Message, collection: Any, key: Any) -> Any:
+def fn_get(msg: RuleMessage, collection: Any, key: Any) -> Any:
     """Element of an Array or String by 0-based index, or an Object's member by key."""
     kind = type(collection)
     if kind is dict:
@@ -211,7 +211,7 @@ def fn_get(msg: Message, collection: Any, key: Any) -> Any:
 
 
 def _unary_math(name: str, impl: Callable[[float], float]) -> None:
-    def fn(msg: Message, value: Any) -> Any:
+    def fn(msg: RuleMessage, value: Any) -> Any:
         number = number_operand(value)
         if number is UNDEFINED:
             return UNDEFINED
@@ -234,13 +234,13 @@ for _name, _impl in {
 
 
 @register("abs", 1)
-def fn_abs(msg: Message, value: Any) -> Any:
+def fn_abs(msg: RuleMessage, value: Any) -> Any:
     number = number_operand(value)
     return UNDEFINED if number is UNDEFINED else abs(number)
 
 
 def _rounding(impl: Callable[[float], int]) -> Fn:
-    def fn(msg: Message, value: Any) -> Any:
+    def fn(msg: RuleMessage, value: Any) -> Any:
         number = number_operand(value)
         if number is UNDEFINED:
             return UNDEFINED
@@ -257,7 +257,7 @@ register("round", 1)(_rounding(round_half_up))
 
 
 @register("sign", 1)
-def fn_sign(msg: Message, value: Any) -> Any:
+def fn_sign(msg: RuleMessage, value: Any) -> Any:
     number = number_operand(value)
     if number is UNDEFINED:
         return UNDEFINED
@@ -265,7 +265,7 @@ def fn_sign(msg: Message, value: Any) -> Any:
 
 
 @register("power", 2)
-def fn_power(msg: Message, base: Any, exponent: Any) -> Any:
+def fn_power(msg: RuleMessage, base: Any, exponent: Any) -> Any:
     a, b = number_operand(base), number_operand(exponent)
     if a is UNDEFINED or b is UNDEFINED:
         return UNDEFINED
@@ -277,7 +277,7 @@ def fn_power(msg: Message, base: Any, exponent: Any) -> Any:
 
 
 @register("atan2", 2)
-def fn_atan2(msg: Message, y: Any, x: Any) -> Any:
+def fn_atan2(msg: RuleMessage, y: Any, x: Any) -> Any:
     a, b = number_operand(y), number_operand(x)
     if a is UNDEFINED or b is UNDEFINED:
         return UNDEFINED
@@ -285,7 +285,7 @@ def fn_atan2(msg: Message, y: Any, x: Any) -> Any:
 
 
 @register("mod", 2)
-def fn_mod(msg: Message, left: Any, right: Any) -> Any:
+def fn_mod(msg: RuleMessage, left: Any, right: Any) -> Any:
     """Same as the % operator."""
     return op_mod(left, right)
 
@@ -294,7 +294,7 @@ register("remainder", 2)(fn_mod)
 
 
 @register("trunc", 2)
-def fn_trunc(msg: Message, value: Any, places: Any) -> Any:
+def fn_trunc(msg: RuleMessage, value: Any, places: Any) -> Any:
     """Truncate to ``places`` decimals (clamped to 0..34)."""
     number, digits = number_operand(value), _int_arg(places)
     if number is UNDEFINED or digits is UNDEFINED:
@@ -310,7 +310,7 @@ def fn_trunc(msg: Message, value: Any, places: Any) -> Any:
 
 
 def _bitwise(impl: Callable[[int, int], int]) -> Fn:
-    def fn(msg: Message, left: Any, right: Any) -> Any:
+    def fn(msg: RuleMessage, left: Any, right: Any) -> Any:
         a, b = number_operand(left), number_operand(right)
         if a is UNDEFINED or b is UNDEFINED:
             return UNDEFINED
@@ -325,7 +325,7 @@ register("bitxor", 2)(_bitwise(lambda a, b: a ^ b))
 
 
 @register("bitnot", 1)
-def fn_bitnot(msg: Message, value: Any) -> Any:
+def fn_bitnot(msg: RuleMessage, value: Any) -> Any:
     number = number_operand(value)
     return UNDEFINED if number is UNDEFINED else ~math.floor(number)
 
@@ -336,7 +336,7 @@ def fn_bitnot(msg: Message, value: Any) -> Any:
 def _string_fn(impl: Callable[[str], Any]) -> Fn:
     """A one-argument string function applying the standard String conversion."""
 
-    def fn(msg: Message, value: Any) -> Any:
+    def fn(msg: RuleMessage, value: Any) -> Any:
         text = to_string(value)
         return UNDEFINED if text is UNDEFINED else impl(text)
 
@@ -356,7 +356,7 @@ for _hash in ("md5", "sha1", "sha224", "sha256", "sha384", "sha512"):
 
 
 @register("concat", 0, None)
-def fn_concat(msg: Message, *args: Any) -> Any:
+def fn_concat(msg: RuleMessage, *args: Any) -> Any:
     """Arrays are joined if any argument is one, else strings if any argument is one."""
     if not args:
         return UNDEFINED
@@ -379,7 +379,7 @@ def fn_concat(msg: Message, *args: Any) -> Any:
 
 
 @register("substring", 2, 3)
-def fn_substring(msg: Message, value: Any, start: Any, end: Any = None) -> Any:
+def fn_substring(msg: RuleMessage, value: Any, start: Any, end: Any = None) -> Any:
     """0-based [start, end) with indices clamped to the string."""
     text = to_string(value)
     begin = _int_arg(start)
@@ -397,7 +397,7 @@ def fn_substring(msg: Message, value: Any, start: Any, end: Any = None) -> Any:
 
 
 def _two_strings(impl: Callable[[str, str], Any]) -> Fn:
-    def fn(msg: Message, left: Any, right: Any) -> Any:
+    def fn(msg: RuleMessage, left: Any, right: Any) -> Any:
         a, b = to_string(left), to_string(right)
         if a is UNDEFINED or b is UNDEFINED:
             return UNDEFINED
@@ -412,7 +412,7 @@ register("indexof", 2)(_two_strings(str.find))
 
 
 @register("replace", 3)
-def fn_replace(msg: Message, value: Any, old: Any, new: Any) -> Any:
+def fn_replace(msg: RuleMessage, value: Any, old: Any, new: Any) -> Any:
     parts = [to_string(value), to_string(old), to_string(new)]
     if any(p is UNDEFINED for p in parts):
         return UNDEFINED
@@ -420,7 +420,7 @@ def fn_replace(msg: Message, value: Any, old: Any, new: Any) -> Any:
 
 
 def _pad(left: bool) -> Fn:
-    def fn(msg: Message, value: Any, count: Any) -> Any:
+    def fn(msg: RuleMessage, value: Any, count: Any) -> Any:
         text, n = to_string(value), _int_arg(count)
         if text is UNDEFINED or n is UNDEFINED:
             return UNDEFINED
@@ -435,7 +435,7 @@ register("rpad", 2)(_pad(left=False))
 
 
 @register("chr", 1)
-def fn_chr(msg: Message, value: Any) -> Any:
+def fn_chr(msg: RuleMessage, value: Any) -> Any:
     code = number_operand(value)
     if code is UNDEFINED:
         return UNDEFINED
@@ -452,7 +452,7 @@ def _regex(pattern: str) -> re.Pattern[str] | None:
 
 
 @register("regexp_matches", 2)
-def fn_regexp_matches(msg: Message, value: Any, pattern: Any) -> Any:
+def fn_regexp_matches(msg: RuleMessage, value: Any, pattern: Any) -> Any:
     """Whether the string contains a match (anchor the pattern for a full match)."""
     text, source = to_string(value), to_string(pattern)
     if text is UNDEFINED or source is UNDEFINED:
@@ -462,7 +462,7 @@ def fn_regexp_matches(msg: Message, value: Any, pattern: Any) -> Any:
 
 
 @register("regexp_substr", 2)
-def fn_regexp_substr(msg: Message, value: Any, pattern: Any) -> Any:
+def fn_regexp_substr(msg: RuleMessage, value: Any, pattern: Any) -> Any:
     """The first match, or the empty string."""
     text, source = to_string(value), to_string(pattern)
     if text is UNDEFINED or source is UNDEFINED:
@@ -478,7 +478,7 @@ register("regexp_substring", 2)(fn_regexp_substr)
 
 
 @register("regexp_replace", 3)
-def fn_regexp_replace(msg: Message, value: Any, pattern: Any, replacement: Any) -> Any:
+def fn_regexp_replace(msg: RuleMessage, value: Any, pattern: Any, replacement: Any) -> Any:
     """Replace every match; ``$1`` in the replacement is a capture group (Java style)."""
     parts = [to_string(value), to_string(pattern), to_string(replacement)]
     if any(p is UNDEFINED for p in parts):
@@ -525,7 +525,7 @@ def _java_replacement(text: str) -> tuple[str | int, ...] | None:
 
 
 @register("encode", 2)
-def fn_encode(msg: Message, value: Any, scheme: Any) -> Any:
+def fn_encode(msg: RuleMessage, value: Any, scheme: Any) -> Any:
     """base64 of raw bytes (``encode(*, 'base64')``) or of the value's String form."""
     if type(scheme) is not str or scheme.lower() != "base64":
         return UNDEFINED
@@ -540,7 +540,7 @@ def fn_encode(msg: Message, value: Any, scheme: Any) -> Any:
 
 
 @register("decode", 2)
-def fn_decode(msg: Message, value: Any, scheme: Any) -> Any:
+def fn_decode(msg: RuleMessage, value: Any, scheme: Any) -> Any:
     """base64-decode; a decoded JSON document becomes an addressable value."""
     if type(scheme) is not str or scheme.lower() != "base64" or type(value) is not str:
         return UNDEFINED

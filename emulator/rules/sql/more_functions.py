@@ -18,7 +18,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from emulator.rules.sql.context import Callouts, Message
+from emulator.rules.sql.context import Callouts, RuleMessage
 from emulator.rules.sql.errors import SqlEvaluationError
 from emulator.rules.sql.functions import register
 from emulator.rules.sql.timefmt import PatternError, format_millis, parse_millis
@@ -28,7 +28,7 @@ MAX_TRANSFORM_BYTES = 128 * 1024  # "The array returned by this function is limi
 
 
 @register("transform", 3)
-def fn_transform(msg: Message, mode: Any, obj: Any, array: Any) -> Any:
+def fn_transform(msg: RuleMessage, mode: Any, obj: Any, array: Any) -> Any:
     """``enrichArray``: each object of ``array`` with the attributes of ``obj`` added
     (``obj``'s win on a clash); any other mode, or an element that is not an object,
     Undefined."""
@@ -41,7 +41,7 @@ def fn_transform(msg: Message, mode: Any, obj: Any, array: Any) -> Any:
 
 
 @register("time_to_epoch", 2)
-def fn_time_to_epoch(msg: Message, text: Any, pattern: Any) -> Any:
+def fn_time_to_epoch(msg: RuleMessage, text: Any, pattern: Any) -> Any:
     """Milliseconds since the epoch of a time stamp string read with a Java pattern."""
     if not isinstance(text, str) or not isinstance(pattern, str):
         return UNDEFINED
@@ -52,7 +52,7 @@ def fn_time_to_epoch(msg: Message, text: Any, pattern: Any) -> Any:
 
 
 @register("parse_time", 2, 3)
-def fn_parse_time(msg: Message, pattern: Any, millis: Any, zone: Any = "UTC") -> Any:
+def fn_parse_time(msg: RuleMessage, pattern: Any, millis: Any, zone: Any = "UTC") -> Any:
     """Epoch milliseconds written with a Joda-Time pattern, in ``zone`` (default UTC)."""
     number = number_operand(millis)
     if not isinstance(pattern, str) or not isinstance(zone, str) or number is UNDEFINED:
@@ -65,7 +65,7 @@ def fn_parse_time(msg: Message, pattern: Any, millis: Any, zone: Any = "UTC") ->
         return UNDEFINED
 
 
-def _callouts(msg: Message, name: str) -> Callouts:
+def _callouts(msg: RuleMessage, name: str) -> Callouts:
     callouts = msg.ctx.callouts
     if callouts is None:
         raise SqlEvaluationError(
@@ -95,7 +95,7 @@ def _key_part(value: Any) -> Any:
 
 
 @register("get_dynamodb", 4, 6)
-def fn_get_dynamodb(msg: Message, table: Any, *args: Any) -> Any:
+def fn_get_dynamodb(msg: RuleMessage, table: Any, *args: Any) -> Any:
     """GetItem by partition key (and sort key), as ``roleArn``: the item, or Undefined."""
     if len(args) not in (3, 5):
         return UNDEFINED
@@ -120,7 +120,7 @@ def fn_get_dynamodb(msg: Message, table: Any, *args: Any) -> Any:
 
 
 @register("get_secret", 3, 4)
-def fn_get_secret(msg: Message, secret_id: Any, secret_type: Any, *args: Any) -> Any:
+def fn_get_secret(msg: RuleMessage, secret_id: Any, secret_type: Any, *args: Any) -> Any:
     """The secret's SecretString (a key of its JSON with ``key``) or its SecretBinary in
     base64, as ``roleArn``."""
     *key, role = args
@@ -154,7 +154,7 @@ def fn_get_secret(msg: Message, secret_id: Any, secret_type: Any, *args: Any) ->
 
 
 @register("aws_lambda", 2)
-def fn_aws_lambda(msg: Message, function_arn: Any, event: Any) -> Any:
+def fn_aws_lambda(msg: RuleMessage, function_arn: Any, event: Any) -> Any:
     """Invoke the function synchronously with ``event``: its JSON result."""
     if not isinstance(function_arn, str) or event is UNDEFINED:
         return UNDEFINED

@@ -8,7 +8,7 @@ from typing import Any, Final
 
 from emulator.rules.sql import ast
 from emulator.rules.sql.compiler import Evaluator, compile_expr
-from emulator.rules.sql.context import Message
+from emulator.rules.sql.context import RuleMessage
 from emulator.rules.sql.errors import SqlEvaluationError
 from emulator.rules.sql.parser import parse_query
 from emulator.rules.sql.topics import TopicFilter
@@ -45,7 +45,7 @@ class CompiledQuery:
         """Whether the FROM filter accepts ``topic``."""
         return self.topic_filter is not None and self.topic_filter.matches(topic)
 
-    def evaluate(self, msg: Message) -> Any:
+    def evaluate(self, msg: RuleMessage) -> Any:
         """The SELECT output for ``msg``, or NO_MATCH if WHERE does not hold.
 
         The output is a dict, or for ``SELECT VALUE`` any value, or the raw payload

@@ -20,7 +20,7 @@ from paho.mqtt.properties import Properties
 from emulator.http import create_app
 from emulator.http.cors import CorsConfig
 from emulator.http.function_url import FunctionUrlRoute
-from emulator.iot import IotBroker, Limits, MessageContext
+from emulator.iot import IotBroker, Limits, PublishMetadata
 from emulator.iot.auth import Authorizers, CustomAuthorizer
 from emulator.mqtt.codec import Decoder, encode
 from emulator.mqtt.packets import Connect, PingReq, PingResp
@@ -119,7 +119,7 @@ class Harness:
         **broker_kw: Any,
     ) -> None:
         self.authorizer = FakeAuthorizer()
-        self.published: list[tuple[str, bytes, MessageContext]] = []
+        self.published: list[tuple[str, bytes, PublishMetadata]] = []
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._limits = limits or TEST_LIMITS

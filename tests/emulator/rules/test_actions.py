@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from emulator.rules import BotoClients, MessageContext, Rule, RulesEngine
+from emulator.rules import BotoClients, MessageContext, RulesEngine, TopicRule
 from emulator.rules.actions import (
     CloudwatchLogsAction,
     DynamoDBv2Action,
@@ -29,7 +29,7 @@ def make_engine(
 ) -> tuple[RulesEngine, RecordingTarget]:
     target = RecordingTarget(clients=clients)
     payload = {"Sql": sql, "AwsIotSqlVersion": "2016-03-23", "Actions": list(actions), **extra}
-    return RulesEngine([Rule("rule", payload)], target), target
+    return RulesEngine([TopicRule("rule", payload)], target), target
 
 
 def test_build_action_shapes() -> None:
@@ -217,7 +217,7 @@ async def test_a_refusal_by_the_target_reads_as_aws_writes_it() -> None:
         "Actions": [{"Republish": {"Topic": "out", "RoleArn": ROLE}}],
         "ErrorAction": {"Republish": {"Topic": "errors", "RoleArn": ROLE}},
     }
-    engine = RulesEngine([Rule("rule", payload)], target)
+    engine = RulesEngine([TopicRule("rule", payload)], target)
     engine.dispatch("a", b"{}", MessageContext(client_id="c"))
     await engine.drain()
     (failure,) = json.loads(target.published[-1][1])["failures"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from emulator.rules import BotoClients, Rule, RulesEngine
+from emulator.rules import BotoClients, RulesEngine, TopicRule
 from emulator.rules.actions import RuleDefinitionError, build_action
 from tests.emulator.rules.conftest import RecordingTarget
 
@@ -43,7 +43,7 @@ def _engine(clients: BotoClients, params: dict[str, Any], **extra: Any) -> Rules
         **params,
     }
     payload = {"Sql": "SELECT * FROM 'dev/+'", "Actions": [{"DynamoDB": action}], **extra}
-    return RulesEngine([Rule("rule", payload)], RecordingTarget(clients=clients))
+    return RulesEngine([TopicRule("rule", payload)], RecordingTarget(clients=clients))
 
 
 def _item(ddb: Any, ts: str) -> dict[str, Any] | None:

@@ -9,7 +9,13 @@ from typing import Any
 
 import pytest
 
-from emulator.rules import MessageContext, Rule, RuleDefinitionError, RulesEngine, SqlSyntaxError
+from emulator.rules import (
+    MessageContext,
+    RuleDefinitionError,
+    RulesEngine,
+    SqlSyntaxError,
+    TopicRule,
+)
 from tests.emulator.rules.conftest import RecordingTarget
 
 LAMBDA_ARN = "arn:aws:lambda:us-east-1:123456789012:function:chat"
@@ -17,9 +23,9 @@ ERRORS_ARN = "arn:aws:lambda:us-east-1:123456789012:function:errors"
 CTX = MessageContext(client_id="alice-1", principal="alice", trace_id="trace-9")
 
 
-def rule(name: str, sql: str, *actions: dict[str, Any], **extra: Any) -> Rule:
+def rule(name: str, sql: str, *actions: dict[str, Any], **extra: Any) -> TopicRule:
     payload = {"Sql": sql, "AwsIotSqlVersion": "2016-03-23", "Actions": list(actions), **extra}
-    return Rule(name, payload)
+    return TopicRule(name, payload)
 
 
 def republish(topic: str, qos: int = 0) -> dict[str, Any]:

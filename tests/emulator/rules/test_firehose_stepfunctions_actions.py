@@ -13,7 +13,7 @@ import pytest
 
 from emulator.aws.iam.operations import ApiRequest, ContinuationTokens, checks
 from emulator.aws.provision import provision
-from emulator.rules import BotoClients, Rule, RulesEngine
+from emulator.rules import BotoClients, RulesEngine, TopicRule
 from emulator.rules.actions import RuleDefinitionError, build_action
 from emulator.template import template_from_dict
 from tests.emulator.rules.conftest import RecordingTarget
@@ -23,7 +23,7 @@ ROLE = "arn:aws:iam::123456789012:role/rules"
 
 def _engine(clients: BotoClients, sql: str, action: dict[str, Any]) -> RulesEngine:
     payload = {"Sql": sql, "Actions": [action]}
-    return RulesEngine([Rule("rule", payload)], RecordingTarget(clients=clients))
+    return RulesEngine([TopicRule("rule", payload)], RecordingTarget(clients=clients))
 
 
 def _delivery_stream(clients: BotoClients) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from emulator.aws.provision import provision
-from emulator.rules import BotoClients, MessageContext, Rule, RulesEngine
+from emulator.rules import BotoClients, MessageContext, RulesEngine, TopicRule
 from emulator.template import load_template
 from tests.emulator.rules.conftest import RecordingTarget
 
@@ -18,10 +18,10 @@ CTX = MessageContext(client_id="alice-1", principal="alice", timestamp_ms=170000
 VALID = {"type": "message", "room": "lobby", "name": "Alice", "text": "hi"}
 
 
-def template_rules() -> list[Rule]:
+def template_rules() -> list[TopicRule]:
     loaded = load_template(TEMPLATE)
     return [
-        Rule(r.properties["RuleName"], r.properties["TopicRulePayload"])
+        TopicRule(r.properties["RuleName"], r.properties["TopicRulePayload"])
         for r in loaded.resources("AWS::IoT::TopicRule")
     ]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from emulator.rules import BotoClients, Rule, RulesEngine
+from emulator.rules import BotoClients, RulesEngine, TopicRule
 from emulator.rules.actions import RuleDefinitionError, SnsAction, build_action
 from tests.emulator.rules.conftest import RecordingTarget
 
@@ -18,7 +18,7 @@ ROLE = "arn:aws:iam::123456789012:role/rules"
 
 def _engine(clients: BotoClients, *actions: dict[str, Any], **extra: Any) -> RulesEngine:
     payload = {"Sql": "SELECT t FROM 'dev/+'", "Actions": list(actions), **extra}
-    return RulesEngine([Rule("rule", payload)], RecordingTarget(clients=clients))
+    return RulesEngine([TopicRule("rule", payload)], RecordingTarget(clients=clients))
 
 
 def _watched_topic(clients: BotoClients) -> tuple[str, str]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.rules.sql import Message, MessageContext, SqlSyntaxError
-from emulator.rules.substitution import Template
+from emulator.rules.sql import MessageContext, RuleMessage, SqlSyntaxError
+from emulator.rules.substitution import SubstitutionTemplate
 
-MSG = Message(
+MSG = RuleMessage(
     "chat/pub/lobby",
     b'{"room": "lobby", "n": 3, "o": {"a": 1}, "z": null}',
     MessageContext(client_id="c-1"),
@@ -35,25 +35,25 @@ MSG = Message(
     ],
 )
 def test_render(text: str, expected: str) -> None:
-    assert Template.parse(text).render(MSG) == expected
+    assert SubstitutionTemplate.parse(text).render(MSG) == expected
 
 
 def test_newuuid_differs_per_render() -> None:
-    template = Template.parse("${newuuid()}")
+    template = SubstitutionTemplate.parse("${newuuid()}")
     assert template.render(MSG) != template.render(MSG)
 
 
 def test_static_detection() -> None:
-    assert Template.parse("chat/out").is_static
-    assert not Template.parse("chat/${room}").is_static
+    assert SubstitutionTemplate.parse("chat/out").is_static
+    assert not SubstitutionTemplate.parse("chat/${room}").is_static
 
 
 @pytest.mark.parametrize("text", ["${room", "${}", "${room +}", "${nosuch(1)}"])
 def test_bad_templates_fail_at_parse(text: str) -> None:
     with pytest.raises(SqlSyntaxError):
-        Template.parse(text)
+        SubstitutionTemplate.parse(text)
 
 
 def test_alias_is_not_visible() -> None:
     # AWS evaluates templates apart from SELECT: an AS alias is not in scope.
-    assert Template.parse("${sender}").render(MSG) == ""
+    assert SubstitutionTemplate.parse("${sender}").render(MSG) == ""

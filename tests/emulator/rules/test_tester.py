@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from emulator.rules.sql import NO_MATCH, UNDEFINED, Message, MessageContext, compile_query
+from emulator.rules.sql import NO_MATCH, UNDEFINED, MessageContext, RuleMessage, compile_query
 from tests.support.commands import ROOT
 
 DOCS = "https://docs.aws.amazon.com/iot/latest/developerguide/"
@@ -167,7 +167,7 @@ def test_reference_cases_through_the_engine_query(case: Case) -> None:
         if not query.matches_topic(topic):
             assert expected is None
             continue
-        out = query.evaluate(Message(topic, payload.encode(), ctx))
+        out = query.evaluate(RuleMessage(topic, payload.encode(), ctx))
         out = None if out is NO_MATCH else "" if out is UNDEFINED else out
         assert out == expected
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from emulator.rules.sql import UNDEFINED, Message, MessageContext, compile_query
+from emulator.rules.sql import UNDEFINED, MessageContext, RuleMessage, compile_query
 
 U = UNDEFINED
 PAYLOAD: dict[str, Any] = {
@@ -33,7 +33,7 @@ def evaluate(expr: str, payload: Any = None, ctx: MessageContext | None = None) 
     """The value of ``expr`` as the only column of a rule (Undefined if left out)."""
     query = compile_query(f"SELECT {expr} AS r FROM 'a/b/c'")  # noqa: S608
     body = json.dumps(PAYLOAD if payload is None else payload).encode()
-    out = query.evaluate(Message("a/b/c", body, ctx))
+    out = query.evaluate(RuleMessage("a/b/c", body, ctx))
     return out.get("r", UNDEFINED)
 
 
@@ -313,7 +313,7 @@ def test_metadata_without_mqtt() -> None:
 
 def test_newuuid_is_a_fresh_uuid_each_call() -> None:
     query = compile_query("SELECT newuuid() AS a, newuuid() AS b FROM 'x'")
-    out = query.evaluate(Message("x", b"{}"))
+    out = query.evaluate(RuleMessage("x", b"{}"))
     assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", out["a"])
     assert out["a"] != out["b"]
 

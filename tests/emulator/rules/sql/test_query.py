@@ -9,7 +9,7 @@ import pytest
 
 from emulator.rules.sql import (
     NO_MATCH,
-    Message,
+    RuleMessage,
     SqlEvaluationError,
     compile_query,
 )
@@ -17,7 +17,7 @@ from emulator.rules.sql import (
 
 def run(sql: str, payload: Any, topic: str = "a/b") -> Any:
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    return compile_query(sql).evaluate(Message(topic, body))
+    return compile_query(sql).evaluate(RuleMessage(topic, body))
 
 
 DOC = {"color": "red", "temperature": 50}
@@ -84,7 +84,9 @@ def test_binary_payload_star_with_columns_fails() -> None:
 
 def test_encode_star_encodes_whole_json_payload() -> None:
     body = b'{"a": 1}'
-    out = compile_query("SELECT encode(*, 'base64') AS p FROM 'a/b'").evaluate(Message("a/b", body))
+    out = compile_query("SELECT encode(*, 'base64') AS p FROM 'a/b'").evaluate(
+        RuleMessage("a/b", body)
+    )
     assert out == {"p": "eyJhIjogMX0="}
 
 
@@ -94,7 +96,7 @@ def test_star_of_non_object_json() -> None:
 
 
 def test_payload_parsed_once_and_output_does_not_alias_input() -> None:
-    msg = Message("a/b", b'{"a": 1}')
+    msg = RuleMessage("a/b", b'{"a": 1}')
     out = compile_query("SELECT *, 2 AS b FROM 'a/b'").evaluate(msg)
     assert out == {"a": 1, "b": 2}
     assert msg.doc == {"a": 1}
@@ -107,7 +109,7 @@ def test_compile_is_cached() -> None:
 
 def test_sql_version_is_reported() -> None:
     query = compile_query("SELECT sql_version() AS v FROM 'a/b'", "2015-10-08")
-    assert query.evaluate(Message("a/b", b"{}")) == {"v": "2015-10-08"}
+    assert query.evaluate(RuleMessage("a/b", b"{}")) == {"v": "2015-10-08"}
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from emulator.rules.sql import UNDEFINED, Message, compile_query
+from emulator.rules.sql import UNDEFINED, RuleMessage, compile_query
 from emulator.rules.sql.timefmt import PatternError, format_millis, parse_millis
 
 NOON = 1_700_000_000_000  # 2023-11-14T22:13:20Z
@@ -47,6 +47,6 @@ def test_the_sql_functions_answer_undefined_for_bad_arguments() -> None:
         "parse_time('yyyy', 'soon') AS c, parse_time('yyyy', 0, 'Mars/Olympus') AS d, "
         "transform('shuffle', {}, []) AS e FROM 't'"
     )
-    assert query.evaluate(Message("t", b'{"t": "2023"}')) == {}
+    assert query.evaluate(RuleMessage("t", b'{"t": "2023"}')) == {}
     value = compile_query("SELECT VALUE parse_time('yyyy qq', 0) FROM 't'")
-    assert value.evaluate(Message("t", b"{}")) is UNDEFINED
+    assert value.evaluate(RuleMessage("t", b"{}")) is UNDEFINED
