@@ -164,7 +164,7 @@ def leave(command: Command) -> str:
 def private_message(command: Command) -> str:
     """A member's message to a private room: stored, then published to its members."""
     assert command.name is not None and command.text is not None
-    msg = messages.Message(
+    msg = messages.ChatMessage(
         id=str(uuid.uuid4()),
         ts=command.ts,
         room=command.room,
@@ -326,7 +326,7 @@ def message(command: Command) -> str:
     if command.private:
         return private_message(command)
     assert command.id is not None and command.name is not None and command.text is not None
-    msg = messages.Message(
+    msg = messages.ChatMessage(
         id=command.id,
         ts=command.ts,
         room=command.room,

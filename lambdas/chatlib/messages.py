@@ -69,7 +69,10 @@ def decode_cursor(cursor: Any, room: str) -> str:
 
 
 @dataclass(frozen=True)
-class Message:
+class ChatMessage:
+    """A chat message a function publishes itself (a room message it stamps), in the
+    shape the store rule stores and history pages return."""
+
     id: str
     ts: int
     room: str
