@@ -1,10 +1,13 @@
-"""What the chat keeps: the two tables, the stream and its failure queue, the signing key.
+"""What the chat keeps: its tables (messages, people, connections), the stream and its
+failure queue, the signing key.
 
 Keys, index and TTL attribute are the ones docs/internals.md fixes and lambdas/chatlib
 reads and writes.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from troposphere import Ref, Sub, Template, kinesis, sqs
 from troposphere import dynamodb as ddb
@@ -22,6 +25,23 @@ FAILURE_RETENTION_SECONDS = 14 * 24 * 3600
 def stack_key_sse() -> ddb.SSESpecification:
     """A table encrypted with the stack key rather than DynamoDB's AWS owned key."""
     return ddb.SSESpecification(SSEEnabled=True, SSEType="KMS", KMSMasterKeyId=key_arn())
+
+
+def expiring_encrypted(backed_up: bool) -> dict[str, Any]:
+    """A table's common properties: items expire at their ``expiresAt`` (TTL), the stack
+    key encrypts it, and point-in-time recovery follows EnablePointInTimeRecovery when
+    its items are worth restoring."""
+    props: dict[str, Any] = {
+        "TimeToLiveSpecification": ddb.TimeToLiveSpecification(
+            AttributeName="expiresAt", Enabled=True
+        ),
+        "SSESpecification": stack_key_sse(),
+    }
+    if backed_up:
+        props["PointInTimeRecoverySpecification"] = ddb.PointInTimeRecoverySpecification(
+            PointInTimeRecoveryEnabled=Ref("EnablePointInTimeRecovery")
+        )
+    return props
 
 
 def add_data(t: Template) -> None:
@@ -50,13 +70,7 @@ def add_data(t: Template) -> None:
                     Projection=ddb.Projection(ProjectionType="KEYS_ONLY"),
                 )
             ],
-            TimeToLiveSpecification=ddb.TimeToLiveSpecification(
-                AttributeName="expiresAt", Enabled=True
-            ),
-            SSESpecification=stack_key_sse(),
-            PointInTimeRecoverySpecification=ddb.PointInTimeRecoverySpecification(
-                PointInTimeRecoveryEnabled=Ref("EnablePointInTimeRecovery")
-            ),
+            **expiring_encrypted(backed_up=True),
         )
     )
     # Profiles, private rooms and memberships (lambdas/chatlib/people.py).
@@ -73,13 +87,7 @@ def add_data(t: Template) -> None:
                 ddb.KeySchema(AttributeName="pk", KeyType="HASH"),
                 ddb.KeySchema(AttributeName="sk", KeyType="RANGE"),
             ],
-            TimeToLiveSpecification=ddb.TimeToLiveSpecification(
-                AttributeName="expiresAt", Enabled=True
-            ),
-            SSESpecification=stack_key_sse(),
-            PointInTimeRecoverySpecification=ddb.PointInTimeRecoverySpecification(
-                PointInTimeRecoveryEnabled=Ref("EnablePointInTimeRecovery")
-            ),
+            **expiring_encrypted(backed_up=True),
         )
     )
     t.add_resource(
@@ -114,10 +122,7 @@ def add_data(t: Template) -> None:
                     ),
                 ),
             ],
-            TimeToLiveSpecification=ddb.TimeToLiveSpecification(
-                AttributeName="expiresAt", Enabled=True
-            ),
-            SSESpecification=stack_key_sse(),
+            **expiring_encrypted(backed_up=False),
             Metadata=skipped(PRESENCE_NOT_BACKED_UP),
         )
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from troposphere import Parameter, Sub, Template, sqs
 from troposphere import dynamodb as ddb
 
-from stack.data import FAILURE_RETENTION_SECONDS, stack_key_sse
+from stack.data import FAILURE_RETENTION_SECONDS, expiring_encrypted
 from stack.encryption import key_arn
 from stack.findings import RATE_COUNTERS_NOT_BACKED_UP, skipped
 
@@ -39,10 +39,7 @@ def add_protection(t: Template) -> None:
             BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[ddb.AttributeDefinition(AttributeName="key", AttributeType="S")],
             KeySchema=[ddb.KeySchema(AttributeName="key", KeyType="HASH")],
-            TimeToLiveSpecification=ddb.TimeToLiveSpecification(
-                AttributeName="expiresAt", Enabled=True
-            ),
-            SSESpecification=stack_key_sse(),
+            **expiring_encrypted(backed_up=False),
             Metadata=skipped(RATE_COUNTERS_NOT_BACKED_UP),
         )
     )
