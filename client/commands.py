@@ -112,26 +112,17 @@ def chat(args: argparse.Namespace) -> int:
 
 
 def _wait_echo(session: ChatSession, room: str, text: str, timeout: float) -> Incoming:
-    deadline = time.monotonic() + timeout
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            item = session.inbox.get(timeout=left)
-        except queue.Empty:
-            break
-        body = item.payload or {}
-        if item.topic == "$client/interrupted":
-            raise ClientError("connection lost while waiting for the echo (publish refused?)")
-        if item.topic == session.inbox_topic and body.get("type") == "error":
-            raise ClientError(f"the chat refused it: {body.get('code')}: {body.get('message')}")
-        if (
+    def is_echo(item: Incoming) -> bool:
+        body = item.payload if isinstance(item.payload, dict) else {}
+        return (
             item.topic == session.room_topic(room)
             and body.get("type") == "message"
             and body.get("clientId") == session.client_id
             and body.get("text") == text
-        ):
-            return item
-    raise ClientError(
-        f"no echo on {session.room_topic(room)} within {timeout:g}s: the message was not delivered"
+        )
+
+    return session.wait_for(
+        is_echo, timeout, f"no echo on {session.room_topic(room)}: the message was not delivered"
     )
 
 

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import queue
-import time
 from collections.abc import Callable
 from typing import Any
 
 from client.commands import open_session
-from client.errors import ClientError
 from client.limits import check_name, check_room, check_text
 from client.session import ChatSession
 
@@ -25,18 +22,10 @@ Match = Callable[[str, dict[str, Any]], bool]
 
 def answer(session: ChatSession, match: Match, timeout: float) -> dict[str, Any]:
     """The first delivery ``match`` accepts; ClientError for an error reply or none."""
-    deadline = time.monotonic() + timeout
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            item = session.inbox.get(timeout=left)
-        except queue.Empty:
-            break
-        body = item.payload or {}
-        if item.topic == session.inbox_topic and body.get("type") == "error":
-            raise ClientError(f"the chat refused it: {body.get('code')}: {body.get('message')}")
-        if match(item.topic, body):
-            return body
-    raise ClientError(f"no answer within {timeout:g}s")
+    item = session.wait_for(
+        lambda item: match(item.topic, item.payload or {}), timeout, "no answer"
+    )
+    return item.payload or {}
 
 
 def _run(

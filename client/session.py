@@ -207,6 +207,27 @@ class ChatSession:
         if result.get("qos") is None:
             raise ClientError(f"subscribe to {topic} refused by the broker's policy")
 
+    def wait_for(self, match: Callable[[Incoming], bool], timeout: float, missing: str) -> Incoming:
+        """The first delivery ``match`` accepts, read off the inbox.
+
+        ClientError when the chat answers with an error on the inbox topic, when the
+        connection drops meanwhile (a refused publish closes it), or, saying ``missing``,
+        when nothing matched within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                item = self.inbox.get(timeout=left)
+            except queue.Empty:
+                break
+            body = item.payload if isinstance(item.payload, dict) else {}
+            if item.topic == "$client/interrupted":
+                raise ClientError(f"connection lost while waiting ({missing}; publish refused?)")
+            if item.topic == self.inbox_topic and body.get("type") == "error":
+                raise ClientError(f"the chat refused it: {body.get('code')}: {body.get('message')}")
+            if match(item):
+                return item
+        raise ClientError(f"{missing} within {timeout:g}s")
+
     def subscribe(self, topic: str, qos: int = 1, timeout: float = 10.0) -> None:
         """Subscribe and wait for the SUBACK; a refused filter (0x80) is an error."""
         self._subscribe(topic, qos, timeout)
