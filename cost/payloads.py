@@ -69,8 +69,8 @@ def client_command(kind: str, text_bytes: int = 1) -> bytes:
     return json.dumps(shapes[kind], ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def stored_message(text_bytes: int) -> messages.Message:
-    return messages.Message(
+def stored_message(text_bytes: int) -> messages.ChatMessage:
+    return messages.ChatMessage(
         id=MESSAGE_ID,
         ts=TS_MS,
         room=ROOM,
