@@ -29,7 +29,8 @@ from deploy.stack import (
     print_parameter_changes,
     template_args,
 )
-from deploy.template import Template, artifacts_bucket_parameter, load_template
+from deploy.template import artifacts_bucket_parameter, functions, layers, load_template
+from emulator.template.document import TemplateDocument
 
 
 @dataclass
@@ -48,14 +49,14 @@ class DeployOptions:
 
 
 def package_and_upload(
-    ctx: AwsContext, template: Template, opts: DeployOptions
+    ctx: AwsContext, template: TemplateDocument, opts: DeployOptions
 ) -> tuple[str, dict[str, str]]:
     """Build every function and layer zip and upload it; returns the bucket and the code
     parameters."""
     packages: list[tuple[str, Package]] = []
-    for spec in template.functions(opts.root):
+    for spec in functions(template, opts.root):
         packages.append((spec.code_key_parameter, package_function(spec, opts.package)))
-    for layer in template.layers(opts.root):
+    for layer in layers(template, opts.root):
         packages.append((layer.code_key_parameter, package_layer(layer, opts.package)))
     keys = [p for p, _ in packages]
     if len(set(keys)) != len(keys):
@@ -131,7 +132,7 @@ def _discard(cfn: Any, cs: Any, name: str) -> None:
             cfn.delete_stack(StackName=stack["StackId"])
 
 
-def _plan_replacement(template: Template, stack: dict[str, Any]) -> int:
+def _plan_replacement(template: TemplateDocument, stack: dict[str, Any]) -> int:
     report.step(
         f"stack {stack['StackName']} is in {stack['StackStatus']}: "
         "`deploy --replace-failed` would delete it and create every resource again:"

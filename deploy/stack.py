@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from deploy import report
 from deploy.errors import DeployError
-from deploy.template import Template
+from emulator.template.document import TemplateDocument
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]
 MAX_TEMPLATE_BODY = 51_200
@@ -107,7 +107,7 @@ def check_state(stack: Mapping[str, Any] | None, name: str, replace_failed: bool
 
 
 def build_parameters(
-    template: Template, given: Mapping[str, str], existing: Mapping[str, str] | None
+    template: TemplateDocument, given: Mapping[str, str], existing: Mapping[str, str] | None
 ) -> list[dict[str, Any]]:
     """Given values first; on update, keep earlier non-default values of the others."""
     declared = template.parameters

@@ -1,15 +1,21 @@
-"""Read what the deploy tool needs from the template: functions and layers, their build
-metadata, the parameters they take their code from, and the parameters the template
-declares."""
+"""What the deploy tool needs from the template: functions and layers, their build
+metadata and the parameters they take their code from. The file itself is read by
+emulator.template.document, the reader the emulator uses too."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from deploy.errors import DeployError
+from emulator.template.document import (
+    BuildMetadata,
+    TemplateDocument,
+    TemplateFileError,
+    TemplateNotFoundError,
+    read_template,
+)
 
 FUNCTION_TYPE = "AWS::Lambda::Function"
 LAYER_TYPE = "AWS::Lambda::LayerVersion"
@@ -35,59 +41,38 @@ class LayerSpec:
     code_key_parameter: str
 
 
-@dataclass(frozen=True)
-class Template:
-    """The parsed template plus its text (the change set gets the exact bytes)."""
-
-    path: Path
-    body: str
-    data: dict[str, Any]
-
-    @property
-    def parameters(self) -> dict[str, dict[str, Any]]:
-        return self.data.get("Parameters", {}) or {}
-
-    @property
-    def resources(self) -> dict[str, dict[str, Any]]:
-        return self.data.get("Resources", {}) or {}
-
-    def functions(self, root: Path) -> list[FunctionSpec]:
-        """Every function with build metadata, sorted by logical id for stable output."""
-        specs = []
-        for logical_id, res in sorted(self.resources.items()):
-            if res.get("Type") == FUNCTION_TYPE:
-                specs.append(_function_spec(logical_id, res, root))
-        return specs
-
-    def layers(self, root: Path) -> list[LayerSpec]:
-        """Every layer the template builds from its own requirements, sorted by logical id
-        (packaged whatever its Condition: its code key parameter always needs a value)."""
-        return [
-            _layer_spec(logical_id, res, root)
-            for logical_id, res in sorted(self.resources.items())
-            if res.get("Type") == LAYER_TYPE
-        ]
-
-
-def load_template(path: Path) -> Template:
-    """Load a JSON template; a missing file points at `make template`."""
-    if not path.is_file():
-        raise DeployError(f"template {path} not found: run `make template` to generate it")
-    body = path.read_text(encoding="utf-8")
+def load_template(path: Path) -> TemplateDocument:
+    """The template file (emulator.template.document, the emulator's reader too); a
+    missing file points at `make template`."""
     try:
-        data = json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise DeployError(f"template {path} is not valid JSON: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
-        raise DeployError(f"template {path} has no Resources section")
-    return Template(path=path, body=body, data=data)
+        return read_template(path)
+    except TemplateNotFoundError as exc:
+        raise DeployError(f"{exc}: run `make template` to generate it") from None
+    except TemplateFileError as exc:
+        raise DeployError(str(exc)) from None
 
 
-def _build(logical_id: str, res: dict[str, Any], field: str) -> dict[str, Any]:
-    build = (res.get("Metadata", {}) or {}).get("Build")
-    if not isinstance(build, dict) or field not in build:
+def functions(template: TemplateDocument, root: Path) -> list[FunctionSpec]:
+    """Every function, with where its code comes from, sorted by logical id."""
+    return [
+        _function_spec(logical_id, res, root)
+        for logical_id, res in template.resources_of_type(FUNCTION_TYPE)
+    ]
+
+
+def layers(template: TemplateDocument, root: Path) -> list[LayerSpec]:
+    """Every layer the template builds from its own requirements, sorted by logical id
+    (packaged whatever its Condition: its code key parameter always needs a value)."""
+    return [
+        _layer_spec(logical_id, res, root)
+        for logical_id, res in template.resources_of_type(LAYER_TYPE)
+    ]
+
+
+def _required(logical_id: str, value: str | None, field: str) -> str:
+    if value is None:
         raise DeployError(f"{logical_id}: the template gives no Metadata.Build.{field}")
-    return build
+    return value
 
 
 def _code_key(logical_id: str, res: dict[str, Any], code_property: str) -> str:
@@ -103,32 +88,33 @@ def _code_key(logical_id: str, res: dict[str, Any], code_property: str) -> str:
 
 
 def _layer_spec(logical_id: str, res: dict[str, Any], root: Path) -> LayerSpec:
-    build = _build(logical_id, res, "Requirements")
+    build = BuildMetadata.of(res.get("Metadata"))
+    requirements = _required(logical_id, build.requirements, "Requirements")
     return LayerSpec(
         logical_id=logical_id,
-        requirements=(root / build["Requirements"]).resolve(),
+        requirements=(root / requirements).resolve(),
         code_key_parameter=_code_key(logical_id, res, "Content"),
     )
 
 
 def _function_spec(logical_id: str, res: dict[str, Any], root: Path) -> FunctionSpec:
     props = res.get("Properties", {}) or {}
-    build = _build(logical_id, res, "Source")
+    build = BuildMetadata.of(res.get("Metadata"))
+    source = _required(logical_id, build.source, "Source")
     key = _code_key(logical_id, res, "Code")
     handler = props.get("Handler")
     if not isinstance(handler, str) or "." not in handler:
         raise DeployError(f"{logical_id}: Handler must look like module.function")
-    requirements = build.get("Requirements")
     return FunctionSpec(
         logical_id=logical_id,
         handler=handler,
-        source=(root / build["Source"]).resolve(),
-        requirements=(root / requirements).resolve() if requirements else None,
+        source=(root / source).resolve(),
+        requirements=(root / build.requirements).resolve() if build.requirements else None,
         code_key_parameter=key,
     )
 
 
-def artifacts_bucket_parameter(template: Template) -> str:
+def artifacts_bucket_parameter(template: TemplateDocument) -> str:
     """The parameter that takes the artifacts bucket: the functions' Code.S3Bucket and the
     layers' Content.S3Bucket Ref."""
     code_property = {FUNCTION_TYPE: "Code", LAYER_TYPE: "Content"}

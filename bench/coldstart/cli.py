@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.coldstart import imports, invoke, sites, zips
+from deploy.template import functions as deployed_functions
+from deploy.template import layers as deployed_layers
 from deploy.template import load_template as load_deploy_template
 from emulator.template import load_template
 
@@ -126,7 +128,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out = (args.build_dir or root / "build" / "coldstart").resolve()
     template_path = root / "templates" / "chat.json"
     spec = load_deploy_template(template_path)
-    functions, layers = spec.functions(root), spec.layers(root)
+    functions, layers = deployed_functions(spec, root), deployed_layers(spec, root)
     templates = {"": load_template(template_path)}
     if "JwksUrl" in spec.parameters:
         templates[" + JwksLayer"] = load_template(template_path, parameters={"JwksUrl": JWKS_URL})

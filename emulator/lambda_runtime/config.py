@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.template import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, Resource, Template, TemplateError
+from emulator.template.document import BuildMetadata
 
 DEFAULT_MAX_CONCURRENCY = 4
 
@@ -95,9 +96,9 @@ def code_dir(
     scratch: Path,
 ) -> Path:
     """The local folder holding a function's code (see the module's docstring)."""
-    source = (resource.metadata.get("Build") or {}).get("Source")
+    source = BuildMetadata.of(resource.metadata).source
     if source:
-        return find_source_dir(str(source), template, root)
+        return find_source_dir(source, template, root)
     spec = resource.properties.get("Code") or {}
     name = resource.logical_id
     if "ZipFile" in spec:

@@ -25,6 +25,7 @@ from importlib import metadata
 from pathlib import Path
 
 from emulator.template import Template
+from emulator.template.document import BuildMetadata
 
 POWERTOOLS = "aws-lambda-powertools"
 POWERTOOLS_PARAMETER = re.compile(
@@ -95,7 +96,7 @@ def check_layers(template: Template, root: Path) -> list[LayerCheck]:
     """Every layer the template's functions use, and what provides it locally."""
     built: dict[str, tuple[str, Path]] = {}
     for resource in template.resources(type="AWS::Lambda::LayerVersion"):
-        requirements = (resource.metadata.get("Build") or {}).get("Requirements")
+        requirements = BuildMetadata.of(resource.metadata).requirements
         if requirements and (root / requirements).is_file():
             built[resource.ref] = (resource.logical_id, root / requirements)
     users: dict[str, list[str]] = {}

@@ -7,7 +7,6 @@ message naming it, as CloudFormation's validation would.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 
 from emulator.template import naming
 from emulator.template.coverage import ignored_report
+from emulator.template.document import read_template
 from emulator.template.errors import TemplateError
 from emulator.template.intrinsics import NO_VALUE, Resolver, as_text
 from emulator.template.parameters import resolve_parameters
@@ -356,20 +356,15 @@ def load_template(
     *,
     attribute_overrides: Mapping[str, Any] | None = None,
 ) -> Template:
-    """Read a JSON template from disk and bind it (see `template_from_dict`)."""
-    path = Path(path).resolve()
-    try:
-        raw = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise TemplateError(f"template not found: {path}") from None
-    except json.JSONDecodeError as exc:
-        raise TemplateError(f"{path} is not valid JSON: {exc}") from None
+    """Read a JSON template from disk (emulator.template.document) and bind it
+    (see `template_from_dict`)."""
+    document = read_template(path)
     return template_from_dict(
-        raw,
+        document.data,
         parameters,
         stack_name,
         region,
         account_id,
-        path=path,
+        path=document.path,
         attribute_overrides=attribute_overrides,
     )

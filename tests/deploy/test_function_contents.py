@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from deploy.package import handler_imports
-from deploy.template import load_template
+from deploy.template import functions, load_template
 from stack.layers import pinned_version
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +68,7 @@ NEVER_REACHED = {"TokenFunction": {"cryptography"}}
 
 
 def specs():
-    return {s.logical_id: s for s in load_template(ROOT / "templates/chat.json").functions(ROOT)}
+    return {s.logical_id: s for s in functions(load_template(ROOT / "templates/chat.json"), ROOT)}
 
 
 def pinned(path: Path | None) -> set[str]:

@@ -13,14 +13,14 @@ import pytest
 from deploy import package
 from deploy.errors import DeployError
 from deploy.package import PackageOptions, handler_imports, package_function, package_layer
-from deploy.template import LayerSpec, load_template
+from deploy.template import LayerSpec, functions, layers, load_template
 from tests.deploy.helpers import tiny_wheel
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _spec(root: Path, logical_id: str = "ChatFunction"):
-    specs = {s.logical_id: s for s in load_template(root / "templates/chat.json").functions(root)}
+    specs = {s.logical_id: s for s in functions(load_template(root / "templates/chat.json"), root)}
     return specs[logical_id]
 
 
@@ -141,7 +141,7 @@ def test_a_failing_pip_is_one_clear_error(project: Path, tmp_path: Path) -> None
 
 
 def test_real_template_functions_package_deterministically(tmp_path: Path) -> None:
-    specs = load_template(ROOT / "templates" / "chat.json").functions(ROOT)
+    specs = functions(load_template(ROOT / "templates" / "chat.json"), ROOT)
     assert {s.logical_id for s in specs} >= {"ChatFunction", "PresenceFunction"}
     for spec in specs:
         a = package_function(spec, PackageOptions(build_dir=tmp_path / "a", install_deps=False))
@@ -153,5 +153,5 @@ def test_real_template_functions_package_deterministically(tmp_path: Path) -> No
         assert f"{module}.py" in names
         assert "chatlib/__init__.py" in names
         assert not [n for n in names if "__pycache__" in n or n.startswith("tests/")]
-    layers = load_template(ROOT / "templates" / "chat.json").layers(ROOT)
-    assert [layer.logical_id for layer in layers] == ["JwksLayer"]
+    built = layers(load_template(ROOT / "templates" / "chat.json"), ROOT)
+    assert [layer.logical_id for layer in built] == ["JwksLayer"]

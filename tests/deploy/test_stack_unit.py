@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from deploy.errors import DeployError
 from deploy.stack import ChangeSet, Timing, build_parameters, check_state, execute
-from deploy.template import Template
+from emulator.template.document import TemplateDocument
 
 
 class FakeCfn:
@@ -101,8 +102,8 @@ def test_check_state_refusals(status: str, text: str) -> None:
 
 
 def test_parameters_keep_earlier_non_default_values() -> None:
-    tpl = Template(
-        path=None,  # type: ignore[arg-type]
+    tpl = TemplateDocument(
+        path=Path("template.json"),
         body="{}",
         data={
             "Parameters": {
