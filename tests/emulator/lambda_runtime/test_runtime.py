@@ -187,11 +187,11 @@ async def test_logs_are_prefixed_with_the_function_name(
 ) -> None:
     caplog.set_level(logging.INFO, logger="emulator.lambda")
     await runtime.invoke("fn", {"action": "print"})
-    await asyncio.sleep(0.2)  # log lines travel on their own pipe
-    messages = [r.getMessage() for r in caplog.records]
-    assert "[fn] init done" in messages
-    assert "[fn] hello from the handler" in messages
-    assert "[fn] to stderr" in messages
+    expected = {"[fn] init done", "[fn] hello from the handler", "[fn] to stderr"}
+    deadline = time.monotonic() + 5  # log lines travel on their own pipe: wait for them
+    while missing := expected - {r.getMessage() for r in caplog.records}:
+        assert time.monotonic() < deadline, f"never logged: {missing}"
+        await asyncio.sleep(0.02)
 
 
 async def test_unserialisable_result(runtime: LambdaRuntime) -> None:
