@@ -23,15 +23,20 @@ from typing import Any
 import boto3
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
-    MotoRequestHandler,
     create_backend_app,
 )
-from werkzeug.serving import make_server
+from waitress.server import create_server
 
 from emulator import logs
 from emulator.aws.atomic_writes import SerializedItemWrites
 from emulator.aws.dispatch import DirectDispatch
 
+# waitress serves requests on a fixed pool of threads (werkzeug's server, which moto
+# ships, starts one per request and closes every connection after its response). The
+# gate's IAM reads are requests to this same server made while a request waits, so the
+# pool is kept well above the emulator's concurrent callers (the rules' 8 threads, the
+# Lambda workers, the stream poller).
+THREADS = 32
 ADMIN_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
@@ -70,7 +75,7 @@ def main() -> None:
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args()
     # stdout carries only "ready" (the parent stops reading it); logs go to stderr.
-    logs.configure(args.log_level, sys.stderr, ("werkzeug", "botocore", "urllib3", "moto"))
+    logs.configure(args.log_level, sys.stderr, ("waitress", "botocore", "urllib3", "moto"))
     threading.Thread(target=_exit_at_eof, daemon=True).start()
     app: Any = SerializedItemWrites(DirectDispatch(DomainDispatcherApplication(create_backend_app)))
     if not args.no_iam:
@@ -80,14 +85,12 @@ def main() -> None:
         policies = RolePolicies(_iam_client_of(f"http://{args.host}:{args.port}"))
         app = IamGate(app, policies, args.account_id)
     try:
-        server = make_server(
-            args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler
-        )
+        server = create_server(app, host=args.host, port=args.port, threads=THREADS, ident="moto")
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc}", flush=True)
         sys.exit(1)
     print("ready", flush=True)
-    server.serve_forever()
+    server.run()
 
 
 if __name__ == "__main__":
