@@ -53,6 +53,7 @@ from emulator.rules import (
     RulesEngine,
     TopicRule,
 )
+from emulator.rules.callouts import RuleCallouts
 from emulator.serving import ServingOptions, plan
 from emulator.state import LocalState
 from emulator.template import Resource, Template, TemplateError, load_template
@@ -284,7 +285,14 @@ class Emulator:
                 invoke=self.events.invoke,
                 clients=BotoClients(self.aws.endpoint_url, s.region),
             )
-        self.engine = RulesEngine(rules, target, s.account_id, s.region)
+        loop = asyncio.get_running_loop()
+        self.engine = RulesEngine(
+            rules,
+            target,
+            s.account_id,
+            s.region,
+            callouts=lambda rule_name: self.rule_callouts(rule_name, loop),
+        )
         for warning in self.engine.warnings:
             log.warning("rules: %s", warning)
         engine = self.engine
@@ -409,6 +417,27 @@ class Emulator:
         return FunctionUrlRoute(
             url.logical_id, path, invoke, CorsConfig.from_properties(url.properties.get("Cors"))
         )
+
+    def rule_callouts(self, rule_name: str, loop: asyncio.AbstractEventLoop) -> RuleCallouts:
+        """What get_dynamodb(), get_secret() and aws_lambda() in the rule ``rule_name``
+        reach: moto as the role each call names (with IAM on; as the emulator without), and
+        the template's functions if their permissions let IoT invoke them for the rule
+        (emulator.rules.callouts). ``loop`` is the one this emulator runs on."""
+        aws, iam, runtime = self.aws, self.iam, self.runtime
+        assert aws is not None and runtime is not None, "start() first"
+        s = self.settings
+        rule_arn = f"arn:aws:iot:{s.region}:{s.account_id}:rule/{rule_name}"
+        caller = Caller(IOT, source_arn=rule_arn, source_account=s.account_id)
+
+        def clients(role_arn: str) -> Any:
+            return aws.client if iam is None else iam.client_factory(role_arn, IOT, rule_name)
+
+        async def call_function(function_arn: str, event: Any) -> Any:
+            if iam is not None:
+                iam.check_invoke(runtime.resolve(function_arn).arn, "lambda:InvokeFunction", caller)
+            return await runtime.invoke(function_arn, event)
+
+        return RuleCallouts(clients, call_function, loop)
 
     def _function_credentials(self) -> Any:
         """The runtime's source of execution-role credentials (None without IAM)."""

@@ -7,6 +7,10 @@ rules are independent on AWS. Under a flood, work is dropped and counted rather 
 piling up in memory. A failing
 action triggers the rule's ErrorAction with AWS's error message; nothing a rule does
 can stop the engine.
+
+A rule whose SQL calls out (get_dynamodb, get_secret, aws_lambda) is given its own
+callouts (emulator.rules.callouts) and evaluated on the engine's thread pool, since each
+call blocks; every other rule is evaluated inline, on the loop.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import functools
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +34,7 @@ from emulator.rules.actions import (
     build_action,
 )
 from emulator.rules.sql import NO_MATCH, CompiledQuery, MessageContext, RuleMessage, compile_query
+from emulator.rules.sql.context import Callouts
 from emulator.rules.sql.errors import SqlEvaluationError
 from emulator.rules.sql.query import DEFAULT_SQL_VERSION
 from emulator.rules.target import ActionTarget
@@ -118,6 +123,9 @@ class RulesEngine:
     concurrency: int = 32
     action_timeout: float = 30.0
     blocking_threads: int = 8
+    # A rule's name -> what its SQL's get_dynamodb(), get_secret() and aws_lambda() call;
+    # None: they fail the evaluation.
+    callouts: Callable[[str], Callouts] | None = None
     stats: EngineStats = field(default_factory=EngineStats, init=False)
 
     def __post_init__(self) -> None:
@@ -132,6 +140,12 @@ class RulesEngine:
         for warning in self.warnings:
             log.warning(warning)
         self._active = tuple(rule for rule in self.compiled if not rule.disabled)
+        make = self.callouts
+        self._callouts: dict[str, Callouts] = (
+            {}
+            if make is None
+            else {rule.name: make(rule.name) for rule in self.compiled if rule.query.calls_out}
+        )
         self._queues: dict[str, asyncio.Queue[RuleMessage]] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._in_flight = 0  # queued or running, across every rule's queue
@@ -222,7 +236,12 @@ class RulesEngine:
     async def run_rule(self, rule: CompiledRule, msg: RuleMessage) -> bool:
         """Evaluate one rule for one message and run its actions; True if it matched."""
         try:
-            output = rule.query.evaluate(msg)
+            if rule.query.calls_out:  # it blocks on AWS: off the loop, with its callouts
+                callouts = self._callouts.get(rule.name)
+                own = msg if callouts is None else msg.with_callouts(callouts)
+                output = await self._run_blocking(rule.query.evaluate, own)
+            else:
+                output = rule.query.evaluate(msg)
         except SqlEvaluationError as exc:
             self.stats.eval_errors += 1
             log.warning("rule %s: %s (topic %s)", rule.name, exc, msg.topic)

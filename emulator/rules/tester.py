@@ -8,19 +8,25 @@ JSON the rule would emit (Undefined fields absent, as AWS drops them), ``null`` 
 topic filter or WHERE does not match, or ``{"error": "..."}`` when evaluation fails (AWS
 would run the rule's error action). A query that does not parse exits 2 with the error.
 With ``--template``, ``get_dynamodb``, ``get_secret`` and ``aws_lambda`` reach that
-template's tables, secrets and functions, run by the emulator (emulator.rules.callouts).
+template's tables, secrets and functions: the emulator runs it on a loop of its own, on
+loopback ports of its own, and gives the rule ``--rule-name``'s callouts
+(emulator.rules.callouts), as the running emulator's rules engine gives each rule.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import json
 import sys
+import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+from emulator.rules.callouts import RuleCallouts
 from emulator.rules.sql import (
     NO_MATCH,
     MessageContext,
@@ -113,6 +119,36 @@ def _default_topic(query: CompiledQuery) -> str | None:
     return text if text and not any(c in text.split("/") for c in ("+", "#")) else None
 
 
+@contextmanager
+def running(
+    template: Path, rule_name: str, state_dir: Path | None = None
+) -> Iterator[RuleCallouts]:
+    """The template's emulator on a loop and loopback ports of its own, until the block
+    ends: the callouts of the rule ``rule_name``."""
+    from emulator.app import Emulator, Settings  # the emulator only when a template is given
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="sql-tester", daemon=True)
+    thread.start()
+    settings = Settings(template_path=template, port=0, mqtt_port=0, state_dir=state_dir)
+
+    def call(coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, loop).result()
+
+    async def make() -> Emulator:
+        return Emulator(settings)
+
+    emulator = call(make())
+    try:
+        call(emulator.start())
+        yield emulator.rule_callouts(rule_name, loop)
+    finally:
+        call(emulator.stop())
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
 def main(
     argv: list[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None
 ) -> int:
@@ -140,7 +176,6 @@ def main(
         return 0
     if not args.template.is_file():
         parser.error(f"template not found: {args.template}")
-    from emulator.rules.callouts import running
     from emulator.template import TemplateError
 
     try:

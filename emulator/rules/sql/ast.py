@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 
@@ -132,3 +133,16 @@ class Query:
     topic_filter: str | None = None
     where: Node | None = None
     filter_pos: int = field(default=0)
+
+
+def called_functions(tree: Any) -> Iterator[str]:
+    """The name of every function ``tree`` calls (a Query, a node, or a tuple of them),
+    nested SELECTs included."""
+    if isinstance(tree, Call):
+        yield tree.name
+    if isinstance(tree, tuple):
+        for item in tree:
+            yield from called_functions(item)
+    elif is_dataclass(tree) and not isinstance(tree, type):
+        for part in fields(tree):
+            yield from called_functions(getattr(tree, part.name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -13,8 +14,8 @@ _UNPARSED: Any = object()
 
 
 class Callouts(Protocol):
-    """AWS calls the SQL functions that call out make, as the role they name. Each
-    blocks; raise to fail the evaluation."""
+    """AWS calls the SQL functions that call out make, as the role they name, for one
+    rule (emulator.rules.callouts). Each blocks; raise to fail the evaluation."""
 
     def get_item(self, table: str, key: dict[str, Any], role_arn: str) -> dict[str, Any] | None:
         """DynamoDB GetItem: the item in DynamoDB JSON, or None."""
@@ -76,6 +77,15 @@ class RuleMessage:
                 doc = UNDEFINED
             self._doc = doc
         return doc
+
+    def with_callouts(self, callouts: Callouts | None) -> RuleMessage:
+        """The same message (its time and parsed payload) with ``callouts`` in its
+        context: what one rule that calls out evaluates, its callouts its own."""
+        ctx = dataclasses.replace(self.ctx, callouts=callouts)
+        child = RuleMessage(self.topic, self.payload, ctx, self.account_id)
+        child.timestamp_ms = self.timestamp_ms
+        child._doc = self._doc
+        return child
 
     def with_doc(self, doc: Any) -> RuleMessage:
         """The same message with ``doc`` as its document: what a nested SELECT's

@@ -19,6 +19,8 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
+from Crypto.Hash import MD2
+
 from emulator.rules.sql.context import RuleMessage
 from emulator.rules.sql.operators import op_mod
 from emulator.rules.sql.values import (
@@ -353,6 +355,8 @@ register("length", 1)(_string_fn(len))
 register("numbytes", 1)(_string_fn(lambda s: len(s.encode())))
 for _hash in ("md5", "sha1", "sha224", "sha256", "sha384", "sha512"):
     register(_hash, 1)(_string_fn(lambda s, _h=_hash: hashlib.new(_h, s.encode()).hexdigest()))
+# OpenSSL (so hashlib) has no MD2 (RFC 1319); pycryptodome does.
+register("md2", 1)(_string_fn(lambda s: MD2.new(s.encode()).hexdigest()))  # noqa: S303 (AWS SQL md2)
 
 
 @register("concat", 0, None)

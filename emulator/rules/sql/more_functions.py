@@ -4,8 +4,11 @@ https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-functions.html).
 
 Registered on import (``emulator.rules.sql`` imports this module). As everywhere in the
 SQL layer, a bad argument gives Undefined. A call out needs the message context's
-``callouts`` (the rule tester with ``--template`` gives them); without, or when the call
-fails, the evaluation fails (SqlEvaluationError), so no action runs.
+``callouts`` (emulator.rules.callouts: the rules engine gives each rule whose SQL calls
+out its own, the rule tester gives them with ``--template``); without, or when the call
+is denied or fails, the evaluation fails (SqlEvaluationError), so no action runs, as on
+AWS. A callout blocks: evaluate such a query (``CompiledQuery.calls_out``) off the event
+loop.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from emulator.rules.sql.functions import register
 from emulator.rules.sql.timefmt import PatternError, format_millis, parse_millis
 from emulator.rules.sql.values import UNDEFINED, normalize_number, number_operand
 
+# The functions that call AWS while a rule is evaluated.
+CALLOUT_FUNCTIONS = frozenset({"get_dynamodb", "get_secret", "aws_lambda"})
 MAX_TRANSFORM_BYTES = 128 * 1024  # "The array returned by this function is limited to 128 KiB."
 
 
@@ -69,8 +74,8 @@ def _callouts(msg: RuleMessage, name: str) -> Callouts:
     callouts = msg.ctx.callouts
     if callouts is None:
         raise SqlEvaluationError(
-            f"{name}() calls AWS: the emulator's rules engine does not yet; "
-            "the rule tester does with --template"
+            f"{name}() calls AWS, and there is nothing to call: "
+            "give the rule tester --template to reach a template's resources"
         )
     return callouts
 

@@ -10,6 +10,7 @@ from emulator.rules.sql import ast
 from emulator.rules.sql.compiler import Evaluator, compile_expr
 from emulator.rules.sql.context import RuleMessage
 from emulator.rules.sql.errors import SqlEvaluationError
+from emulator.rules.sql.more_functions import CALLOUT_FUNCTIONS
 from emulator.rules.sql.parser import parse_query
 from emulator.rules.sql.topics import TopicFilter
 from emulator.rules.sql.values import UNDEFINED, to_bool
@@ -40,6 +41,7 @@ class CompiledQuery:
     value: bool
     where: Evaluator | None
     star_only: bool
+    calls_out: bool = False  # uses get_dynamodb(), get_secret() or aws_lambda(): blocks
 
     def matches_topic(self, topic: str) -> bool:
         """Whether the FROM filter accepts ``topic``."""
@@ -95,6 +97,7 @@ def _compile_cached(sql: str, sql_version: str) -> CompiledQuery:
     where = compile_expr(tree.where, sql, sql_version) if tree.where is not None else None
     star_only = len(tree.items) == 1 and isinstance(tree.items[0].expr, ast.Star)
     topic_filter = TopicFilter.parse(tree.topic_filter) if tree.topic_filter else None
+    calls_out = not CALLOUT_FUNCTIONS.isdisjoint(ast.called_functions(tree))
     return CompiledQuery(
-        sql, sql_version, topic_filter, tuple(columns), tree.value, where, star_only
+        sql, sql_version, topic_filter, tuple(columns), tree.value, where, star_only, calls_out
     )

@@ -200,4 +200,4 @@ def test_call_outs_without_a_template_are_an_error_line() -> None:
     query = "SELECT get_secret('api', 'SecretString', 'arn:aws:iam::1:role/r') AS s FROM 't'"
     done = _tester(query, ["{}"])
     assert done.returncode == 0
-    assert "the rule tester does with --template" in json.loads(done.stdout)["error"]
+    assert "give the rule tester --template" in json.loads(done.stdout)["error"]

@@ -207,6 +207,21 @@ CASES: list[tuple[str, Any]] = [
     ("rpad(1, 3)", "1   "),
     ("chr(65)", "A"),
     ("md5('hello')", "5d41402abc4b2a76b9719d911017c592"),
+    # md2: the test suite of RFC 1319 (https://www.rfc-editor.org/rfc/rfc1319), appendix A.5
+    ("md2('')", "8350e5a3e24c153df2275c9f80692773"),
+    ("md2('a')", "32ec01ec4a6dac72c0ab96fb34c0b5d1"),
+    ("md2('abc')", "da853b0d3f88d99b30283a69e6ded6bb"),
+    ("md2('message digest')", "ab4f496bfb2a530b219ff33031fe06b0"),
+    ("md2('abcdefghijklmnopqrstuvwxyz')", "4e8ddff3650292ab5a4108c3aa47940b"),
+    (
+        "md2('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789')",
+        "da33def2a42df13975352846c30338cd",
+    ),
+    (
+        "md2('12345678901234567890123456789012345678901234567890123456789012345678901234567890')",
+        "d5976f79d83d3a0dc9806c3c66f3efd8",
+    ),
+    ("md2(missing)", U),
     # regular expressions
     ("regexp_matches('aaaa', 'a{2,}')", True),
     ("regexp_matches('aaaa', 'b')", False),
