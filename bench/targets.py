@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from client import connection
 from client.connection import ConnectSpec
@@ -68,6 +69,9 @@ class EmulatorTarget(Target):
     def __post_init__(self) -> None:
         self.rules = True
         self.config = load_config(self.site)
+        if not self.port:  # the port the clients' sockets connect to (TCP_NODELAY is set on them)
+            ws_port = urlsplit(self.config.mqtt_url).port
+            self.port = (self.mqtt_port if self.transport == "tcp" else ws_port) or 0
 
     def open(self, index: int, sink: Sink | None) -> ChatSession:
         assert self.config is not None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import signal
 import sys
@@ -145,6 +146,10 @@ async def serve(settings: Settings, page: str | None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await emulator.start()
+    # What start-up loaded (botocore's service models above all, several hundred thousand
+    # objects) lives as long as the process. Frozen, the collector no longer walks it: a
+    # full collection had stalled every delivery for 100 to 200 ms (docs/performance.md).
+    gc.freeze()
     page = page if page is not None else emulator.serving.open_path
     print(f"\nRunning at {emulator.base_url}{page}  (Ctrl-C to stop)\n", flush=True)
     try:
