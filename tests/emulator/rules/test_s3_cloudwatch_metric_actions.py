@@ -14,6 +14,7 @@ import pytest
 
 from emulator.aws import AwsServices
 from emulator.aws.iam import IOT, EmulatorIam, IamActionTarget
+from emulator.aws.provision import provision
 from emulator.iot.policy import IotArns
 from emulator.rules import BotoClients, RulesEngine, TopicRule
 from emulator.rules.actions import (
@@ -65,6 +66,39 @@ async def test_s3_object_lands_under_its_templated_key(boto_clients: BotoClients
     grants = s3.get_object_acl(Bucket="landing", Key="7/lab.json")["Grants"]
     assert any(g["Grantee"].get("URI", "").endswith("/AllUsers") for g in grants)
     assert engine.stats.actions_failed == 0
+    await engine.close()
+
+
+async def test_s3_reaches_a_bucket_the_template_declares(boto_clients: BotoClients) -> None:
+    template = template_from_dict(
+        {
+            "Resources": {
+                "Landing": {"Type": "AWS::S3::Bucket"},
+                "Named": {
+                    "Type": "AWS::S3::Bucket",
+                    "Properties": {
+                        "BucketName": "named-landing",
+                        "Tags": [{"Key": "team", "Value": "plant"}],
+                    },
+                },
+            }
+        },
+        stack_name="plant",
+    )
+    done = provision(template, boto_clients)
+    assert done.created["AWS::S3::Bucket"] == ["plant-landing", "named-landing"]
+    landing = template.resource("Landing")
+    assert landing.ref == "plant-landing"
+    assert template.resolve({"Fn::GetAtt": ["Landing", "Arn"]}) == "arn:aws:s3:::plant-landing"
+    s3 = boto_clients("s3")
+    assert s3.get_bucket_tagging(Bucket="named-landing")["TagSet"] == [
+        {"Key": "team", "Value": "plant"}
+    ]
+    action = {"BucketName": landing.ref, "Key": "${topic()}", "RoleArn": ROLE}
+    engine = _engine(RecordingTarget(clients=boto_clients), {"S3": action})
+    engine.dispatch("dev/2", b'{"t": 9}')
+    await engine.drain()
+    assert s3.get_object(Bucket="plant-landing", Key="dev/2")["Body"].read() == b'{"t":9}'
     await engine.close()
 
 
