@@ -13,7 +13,8 @@ request reaches a service:
 - the request's action and resources (emulator.aws.iam.operations) are evaluated
   against the role's policies, read from moto's IAM (emulator.aws.iam.policies);
 - a refusal is answered in the service's own error shape (``AccessDeniedException``
-  for the JSON services, ``AccessDenied`` for the query ones), with IAM's message.
+  for the JSON services, ``AccessDenied`` for the query ones, for the JSON ones that keep
+  query codes (SQS, CloudWatch) and in S3's XML ``Error`` document), with IAM's message.
 
 Requests signed with any other key (the emulator's own provisioning, tests, your
 tools) are passed to moto unevaluated, as if made by the account's administrator.
