@@ -61,6 +61,9 @@ def test_s3_routes_name_their_permission_and_arn() -> None:
 def test_s3_virtual_hosted_requests_name_the_bucket_in_the_host() -> None:
     host = "my.bucket.s3.us-east-1.amazonaws.com"
     assert s3("PUT", "/k/x", host) == [("s3:PutObject", "arn:aws:s3:::my.bucket/k/x")]
+    # S3's own endpoints without a bucket in front are path-style.
+    for endpoint in ("s3.amazonaws.com", "s3.us-east-1.amazonaws.com", "localhost:5000"):
+        assert s3("PUT", "/b/k", endpoint) == [("s3:PutObject", "arn:aws:s3:::b/k")]
     assert s3("GET", "/?list-type=2", "logs.localhost:5000") == [
         ("s3:ListBucket", "arn:aws:s3:::logs")
     ]
