@@ -219,7 +219,10 @@ class Emulator:
             else:
                 log.info("%s", line)
 
-        log.info("starting moto (DynamoDB, Kinesis, Secrets Manager, SQS, SNS, Logs, STS, IAM)")
+        log.info(
+            "starting moto (DynamoDB, Kinesis, Secrets Manager, SQS, SNS, Logs, CloudWatch, "
+            "S3, STS, IAM)"
+        )
         self.aws = await asyncio.to_thread(
             AwsServices(
                 region=s.region,

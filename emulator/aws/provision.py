@@ -29,6 +29,7 @@ _PROVISIONED_TYPES = (
     "AWS::Logs::LogGroup",
     "AWS::SNS::Topic",
     "AWS::StepFunctions::StateMachine",
+    "AWS::S3::Bucket",
 )
 
 
@@ -233,6 +234,21 @@ def create_state_machine(stepfunctions: Any, resource: Resource) -> None:
     stepfunctions.create_state_machine(**request)
 
 
+def create_bucket(s3: Any, resource: Resource) -> None:
+    """CreateBucket (outside us-east-1 with its LocationConstraint, as the CreateBucket API
+    requires), then its tags; an empty bucket that a rule's s3 action or a function can
+    write to. Its other properties (encryption, versioning, lifecycle, public access
+    block, notifications, ...) are reported as ignored."""
+    region = s3.meta.region_name
+    request: dict[str, Any] = {"Bucket": resource.physical_id}
+    if region != "us-east-1":
+        request["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    s3.create_bucket(**request)
+    tags = resource.properties.get("Tags")
+    if tags:
+        s3.put_bucket_tagging(Bucket=resource.physical_id, Tagging={"TagSet": tags})
+
+
 _CREATORS: dict[str, tuple[str, Callable[[Any, Resource], None]]] = {
     "AWS::IAM::Role": ("iam", create_role),
     "AWS::DynamoDB::Table": ("dynamodb", create_table),
@@ -242,11 +258,13 @@ _CREATORS: dict[str, tuple[str, Callable[[Any, Resource], None]]] = {
     "AWS::Logs::LogGroup": ("logs", create_log_group),
     "AWS::SNS::Topic": ("sns", create_topic),
     "AWS::StepFunctions::StateMachine": ("stepfunctions", create_state_machine),
+    "AWS::S3::Bucket": ("s3", create_bucket),
 }
 
 
 def provision(template: Template, client: ClientFactory) -> Provisioned:
-    """Create every role, table, stream, secret, queue and log group the template declares."""
+    """Create every role, table, stream, secret, queue, log group, topic, state machine and
+    bucket the template declares."""
     done = Provisioned()
     for resource_type in _PROVISIONED_TYPES:
         service, create = _CREATORS[resource_type]

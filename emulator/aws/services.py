@@ -37,6 +37,8 @@ MOTO_SERVICE_IDS = (
     "SNS",
     "SFN",
     "FIREHOSE",
+    "S3",
+    "CLOUDWATCH",
 )
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 

@@ -18,11 +18,13 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import math
 import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -613,6 +615,127 @@ class StepFunctionsAction(RuleAction):
         await self.calling(msg, start)
 
 
+_CANNED_ACLS = (
+    "private",
+    "public-read",
+    "public-read-write",
+    "aws-exec-read",
+    "authenticated-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+    "log-delivery-write",
+)
+
+
+@dataclass(frozen=True)
+class S3Action(RuleAction):
+    """PutObject of the output under a templated key, with the optional ``CannedAcl``
+    ("S3" rule action, https://docs.aws.amazon.com/iot/latest/developerguide/s3-rule-action.html;
+    its fields, https://docs.aws.amazon.com/iot/latest/apireference/API_S3Action.html)."""
+
+    bucket: SubstitutionTemplate
+    key: SubstitutionTemplate
+    canned_acl: str | None = None
+    role_arn: str | None = None
+    failed_action: ClassVar[str] = "S3Action"
+    failure = "put the object into the S3 bucket"
+    service = "Amazon S3"
+    action_name = "s3"
+    label = "Bucket"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> S3Action:
+        acl = _param(params, "CannedAcl", None)
+        if acl is not None and acl not in _CANNED_ACLS:
+            raise RuleDefinitionError(f"CannedAcl must be one of {', '.join(_CANNED_ACLS)}")
+        return cls(
+            SubstitutionTemplate.parse(str(_param(params, "BucketName"))),
+            SubstitutionTemplate.parse(str(_param(params, "Key"))),
+            acl,
+            _role(params),
+        )
+
+    def resource(self, msg: RuleMessage) -> str:
+        return self.bucket.render(msg)
+
+    async def run(self, output: Any, msg: RuleMessage, env: ActionEnv) -> None:
+        key = self.key.render(msg)
+        if not key:
+            raise ActionError("the S3 object key is empty")
+        extra = {"ACL": self.canned_acl} if self.canned_acl else {}
+        client = await self.calling(msg, _client(self, "s3", env))
+        put = env.run_blocking(
+            client.put_object,
+            Bucket=self.bucket.render(msg),
+            Key=key,
+            Body=encode_output(output),
+            **extra,
+        )
+        await self.calling(msg, put)
+
+
+@dataclass(frozen=True)
+class CloudwatchMetricAction(RuleAction):
+    """PutMetricData of one datum whose namespace, name, value, unit and timestamp (Unix
+    seconds, default now) are substitution templates ("CloudWatch metrics" rule action,
+    https://docs.aws.amazon.com/iot/latest/developerguide/cloudwatch-metrics-rule-action.html)."""
+
+    namespace: SubstitutionTemplate
+    name: SubstitutionTemplate
+    value: SubstitutionTemplate
+    unit: SubstitutionTemplate
+    timestamp: SubstitutionTemplate | None = None
+    role_arn: str | None = None
+    failed_action: ClassVar[str] = "CloudwatchMetricAction"
+    failure = "put the metric data into CloudWatch"
+    service = "Amazon CloudWatch"
+    action_name = "cloudwatchMetric"
+    label = "Metric"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> CloudwatchMetricAction:
+        def template(name: str) -> SubstitutionTemplate:
+            return SubstitutionTemplate.parse(str(_param(params, name)))
+
+        stamp = _param(params, "MetricTimestamp", None)
+        return cls(
+            template("MetricNamespace"),
+            template("MetricName"),
+            template("MetricValue"),
+            template("MetricUnit"),
+            SubstitutionTemplate.parse(str(stamp)) if stamp is not None else None,
+            _role(params),
+        )
+
+    def resource(self, msg: RuleMessage) -> str:
+        return f"{self.namespace.render(msg)}/{self.name.render(msg)}"
+
+    async def run(self, output: Any, msg: RuleMessage, env: ActionEnv) -> None:
+        datum: dict[str, Any] = {
+            "MetricName": self.name.render(msg),
+            "Value": _number(self.value.render(msg), "metric value"),
+            "Unit": self.unit.render(msg),
+        }
+        stamp = self.timestamp.render(msg) if self.timestamp else ""
+        seconds = _number(stamp, "metric timestamp") if stamp else time.time()
+        datum["Timestamp"] = datetime.fromtimestamp(seconds, UTC)
+        client = await self.calling(msg, _client(self, "cloudwatch", env))
+        put = env.run_blocking(
+            client.put_metric_data, Namespace=self.namespace.render(msg), MetricData=[datum]
+        )
+        await self.calling(msg, put)
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ActionError(f"the {what} {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ActionError(f"the {what} {text!r} is not a finite number")
+    return value
+
+
 @dataclass(frozen=True)
 class UnsupportedAction(RuleAction):
     """An action type the emulator does not implement: it fails, so the error action runs."""
@@ -638,6 +761,8 @@ _BUILDERS: dict[str, Callable[[Mapping[str, Any]], RuleAction]] = {
     "dynamodb": DynamoDBAction.from_params,
     "firehose": FirehoseAction.from_params,
     "stepfunctions": StepFunctionsAction.from_params,
+    "s3": S3Action.from_params,
+    "cloudwatchmetric": CloudwatchMetricAction.from_params,
 }
 
 SUPPORTED_ACTIONS = (
@@ -651,6 +776,8 @@ SUPPORTED_ACTIONS = (
     "DynamoDB",
     "Firehose",
     "StepFunctions",
+    "S3",
+    "CloudwatchMetric",
 )
 
 

@@ -47,6 +47,7 @@ HONOURED: dict[str, frozenset[str]] = {
     ),
     "AWS::Logs::LogGroup": frozenset({"RetentionInDays"}),
     "AWS::SNS::Topic": frozenset({"DisplayName", "FifoTopic", "ContentBasedDeduplication", "Tags"}),
+    "AWS::S3::Bucket": frozenset({"Tags"}),
     "AWS::StepFunctions::StateMachine": frozenset(
         {"Definition", "DefinitionString", "RoleArn", "StateMachineType"}
     ),

@@ -33,6 +33,7 @@ EMULATED_TYPES: dict[str, str] = {
     "AWS::Logs::LogGroup": "moto",
     "AWS::SNS::Topic": "moto",
     "AWS::StepFunctions::StateMachine": "moto (executions recorded, not run)",
+    "AWS::S3::Bucket": "moto, empty",
     "AWS::Lambda::Function": "worker processes",
     "AWS::Lambda::EventSourceMapping": "Kinesis poller",
     "AWS::Lambda::Url": "HTTP endpoint",

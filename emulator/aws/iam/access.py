@@ -92,8 +92,9 @@ def report(enforced: bool, roles: int) -> str:
     return "\n".join(
         [
             f"IAM: enforced ({roles} roles; --no-iam turns it off)",
-            "  evaluated: every call to DynamoDB, Kinesis, Secrets Manager, SQS, CloudWatch "
-            "Logs, STS and IAM made with a function's or rule action's role credentials;",
+            "  evaluated: every call to DynamoDB, Kinesis, Secrets Manager, SQS, SNS, Firehose, "
+            "Step Functions, CloudWatch Logs, CloudWatch, S3, STS and IAM made with a "
+            "function's or rule action's role credentials;",
             "             iot:Publish by functions (data plane) and republish actions; "
             "dynamodb:PutItem by dynamoDBv2 actions (each item); "
             "lambda:InvokeFunction by rules and custom authorizers; function URLs "

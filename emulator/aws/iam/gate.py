@@ -13,7 +13,8 @@ request reaches a service:
 - the request's action and resources (emulator.aws.iam.operations) are evaluated
   against the role's policies, read from moto's IAM (emulator.aws.iam.policies);
 - a refusal is answered in the service's own error shape (``AccessDeniedException``
-  for the JSON services, ``AccessDenied`` for the query ones), with IAM's message.
+  for the JSON services, ``AccessDenied`` for the query ones, for the JSON ones that keep
+  query codes (SQS, CloudWatch) and in S3's XML ``Error`` document), with IAM's message.
 
 Requests signed with any other key (the emulator's own provisioning, tests, your
 tools) are passed to moto unevaluated, as if made by the account's administrator.
@@ -137,6 +138,7 @@ class IamGate:
         if session is None and header.service != "sts":
             return self._app(environ, start_response)  # not a role: the administrator
         body = _read_body(environ)
+        headers = _headers(environ)
         request = ApiRequest.parse(
             header.service,
             header.region,
@@ -144,10 +146,12 @@ class IamGate:
             target=environ.get("HTTP_X_AMZ_TARGET"),
             path=_raw_path(environ),
             body=body,
+            method=environ.get("REQUEST_METHOD", "GET"),
+            headers=headers,
         )
         resources: tuple[str, ...] = ()
         if session is not None:
-            refusal = self._authenticate(session, header, environ, body)
+            refusal = self._authenticate(session, header, environ, headers, body)
             if refusal is None:
                 found = checks(request, self._tokens)
                 refusal = self._authorize(session, found)
@@ -163,9 +167,13 @@ class IamGate:
         return self._app(environ, start_response)
 
     def _authenticate(
-        self, session: Session, header: SigV4Header, environ: dict[str, Any], body: bytes
+        self,
+        session: Session,
+        header: SigV4Header,
+        environ: dict[str, Any],
+        headers: dict[str, str],
+        body: bytes,
     ) -> tuple[str, str] | None:
-        headers = _headers(environ)
         if headers.get("x-amz-security-token") != session.session_token:
             return _refusal("UnrecognizedClientException")
         if not signature_matches(
@@ -256,14 +264,24 @@ def _error(
 ) -> list[bytes]:
     """The refusal in the protocol the client speaks (JSON or query XML)."""
     request_id = str(uuid.uuid4())
-    if request.json_protocol:
-        status = "403 Forbidden" if request.service == "sqs" else "400 Bad Request"
+    if request.service == "s3":  # S3's REST error document ("Error responses", S3 API)
+        status = "403 Forbidden"
+        body = (
+            f"<Error><Code>{_QUERY_CODES.get(code, code)}</Code>"
+            f"<Message>{escape(message)}</Message><RequestId>{request_id}</RequestId></Error>"
+        ).encode()
+        headers = [("Content-Type", "application/xml"), ("x-amz-request-id", request_id)]
+    elif request.json_protocol:
+        # SQS's and CloudWatch's JSON protocols keep their query error codes and statuses
+        # for clients that ask for them (x-amzn-query-mode).
+        query_codes = request.service == "sqs" or request.query_compatible
+        status = "403 Forbidden" if query_codes else "400 Bad Request"
         body = json.dumps({"__type": code, "message": message}).encode()
         headers = [
             ("Content-Type", "application/x-amz-json-1.1"),
             ("x-amzn-RequestId", request_id),
         ]
-        if request.service == "sqs":  # SQS's JSON protocol keeps its query error codes
+        if query_codes:
             headers.append(("x-amzn-query-error", f"{_QUERY_CODES.get(code, code)};Sender"))
     else:
         status = "403 Forbidden"

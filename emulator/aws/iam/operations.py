@@ -6,9 +6,9 @@ table and kind of write). AWS: "Actions, resources, and condition keys for AWS
 services", https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
 
 Covered: the services moto serves for the emulator (DynamoDB and its streams, Kinesis,
-Secrets Manager, SQS, SNS, Firehose, Step Functions, CloudWatch Logs, STS, IAM). A request
-whose resource cannot be told is checked against ``*``, so only a statement with
-``"Resource": "*"`` allows it.
+Secrets Manager, SQS, SNS, Firehose, Step Functions, CloudWatch Logs, CloudWatch, S3 (its
+REST routes, emulator.aws.iam.s3_requests), STS, IAM). A request whose resource cannot be
+told is checked against ``*``, so only a statement with ``"Resource": "*"`` allows it.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from emulator.aws.iam.s3_requests import S3Request
 
 Check = tuple[str, str]  # (action, resource ARN)
 
@@ -31,12 +33,16 @@ TOKEN_FIELDS = ("ShardIterator", "NextShardIterator", "NextToken")
 class ApiRequest:
     """An AWS API call as the IAM layer sees it: service, operation and parameters."""
 
-    service: str  # the signing name: dynamodb, kinesis, secretsmanager, sqs, logs, sts, iam
+    service: str  # the signing name: dynamodb, kinesis, s3, monitoring, sts, iam, ...
     operation: str  # PutItem, GetRecords, AssumeRole, ...
     params: dict[str, Any]
     json_protocol: bool  # True for X-Amz-Target calls, False for the query protocol
     region: str
     account_id: str
+    s3: S3Request | None = None  # an S3 REST call: its bucket and key
+    # The client asked for query-protocol error codes (x-amzn-query-mode, sent to the
+    # JSON endpoints of services that used to speak the query protocol: SQS, CloudWatch).
+    query_compatible: bool = False
 
     @classmethod
     def parse(
@@ -48,8 +54,17 @@ class ApiRequest:
         target: str | None,
         path: str,
         body: bytes,
+        method: str = "POST",
+        headers: Mapping[str, str] | None = None,
     ) -> ApiRequest:
-        """From the X-Amz-Target header and JSON body, or the query protocol's Action."""
+        """From the X-Amz-Target header and JSON body, S3's REST route, an RPC v2 path
+        (``/service/<name>/operation/<operation>``, whose CBOR body is not read), or the
+        query protocol's Action. ``headers`` are keyed by lower-case name."""
+        headers = headers or {}
+        compatible = headers.get("x-amzn-query-mode", "").lower() == "true"
+        if service == "s3":
+            s3 = S3Request.parse(method, path, headers.get("host", ""), headers)
+            return cls(service, s3.operation, {}, False, region, account_id, s3, compatible)
         if target:
             try:
                 params = json.loads(body or b"{}")
@@ -57,12 +72,20 @@ class ApiRequest:
                 params = {}
             if not isinstance(params, dict):
                 params = {}
-            return cls(service, target.rsplit(".", 1)[-1], params, True, region, account_id)
+            operation = target.rsplit(".", 1)[-1]
+            return cls(service, operation, params, True, region, account_id, None, compatible)
+        route = urlsplit(path).path.split("/")
+        if headers.get("smithy-protocol") == "rpc-v2-cbor" and route[1:4:2] == [
+            "service",
+            "operation",
+        ]:
+            operation = route[4] if len(route) == 5 else ""
+            return cls(service, operation, {}, True, region, account_id, None, compatible)
         form = parse_qs(urlsplit(path).query)
         form.update(parse_qs(body.decode("utf-8", errors="replace")))
         params = {key: values[0] for key, values in form.items()}
         operation = str(params.get("Action", ""))
-        return cls(service, operation, params, False, region, account_id)
+        return cls(service, operation, params, False, region, account_id, None, compatible)
 
     def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
         region = self.region if regional else ""
@@ -223,6 +246,29 @@ def _logs(request: ApiRequest, tokens: ContinuationTokens) -> Iterator[Check]:
         yield action, request.arn("logs", f"log-group:{group}:*")
 
 
+def _s3(request: ApiRequest, tokens: ContinuationTokens) -> Iterator[Check]:
+    if request.s3 is not None:
+        yield from request.s3.checks()
+    else:
+        yield "s3:*", ANY
+
+
+def _cloudwatch(request: ApiRequest, tokens: ContinuationTokens) -> Iterator[Check]:
+    """CloudWatch signs as ``monitoring`` but its IAM prefix is ``cloudwatch``. Metric
+    calls (PutMetricData, ListMetrics, GetMetricData, ...) name no resource: IAM checks
+    them on ``*``; alarms are named by ARN ("Actions, resources, and condition keys for
+    Amazon CloudWatch",
+    https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html)."""
+    p = request.params
+    action = f"cloudwatch:{request.operation}"
+    names = p.get("AlarmNames") or ([p["AlarmName"]] if "AlarmName" in p else [])
+    if not isinstance(names, list) or not names:
+        yield action, ANY
+        return
+    for name in names:
+        yield action, request.arn("cloudwatch", f"alarm:{name}")
+
+
 def _sts(request: ApiRequest, tokens: ContinuationTokens) -> Iterator[Check]:
     if request.operation == "GetCallerIdentity":
         return  # needs no permission: "GetCallerIdentity", AWS STS API reference
@@ -249,6 +295,8 @@ _RESOLVERS: dict[str, Callable[[ApiRequest, ContinuationTokens], Iterator[Check]
     "firehose": _firehose,
     "states": _states,
     "logs": _logs,
+    "s3": _s3,
+    "monitoring": _cloudwatch,
     "sts": _sts,
     "iam": _iam,
 }

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from botocore.auth import SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -72,7 +72,9 @@ def signature_matches(
     if len(signed) != len(header.signed_headers) or "x-amz-date" not in signed:
         return False
     credentials = Credentials(header.access_key_id, secret_access_key, session_token)
-    signer = SigV4Auth(credentials, header.service, header.region)
+    # S3 signs its path as sent; the other services normalize and encode it once more.
+    auth = S3SigV4Auth if header.service == "s3" else SigV4Auth
+    signer = auth(credentials, header.service, header.region)
     request = AWSRequest(method=method, url=path, data=body, headers=signed)
     request.context["timestamp"] = signed["x-amz-date"]
     canonical = signer.canonical_request(request)

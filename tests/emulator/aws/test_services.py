@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from emulator.aws import MOTO_SERVICE_IDS, AwsServices
 from emulator.aws.iam import LAMBDA, CredentialIssuer, RoleClients
-from emulator.aws.provision import uses_aws_managed_policies
+from emulator.aws.provision import create_bucket, uses_aws_managed_policies
 from emulator.template import load_template, template_from_dict
 
 REPO = Path(__file__).resolve().parents[3]
@@ -109,7 +109,8 @@ def test_provision_creates_what_the_template_declares(aws: AwsServices) -> None:
         f"{stack}-messages",
         f"{stack}-ConnectionsTable",
     ]
-    assert "AWS::S3::Bucket" not in done.created
+    assert done.created["AWS::S3::Bucket"] == [f"{stack}-site"]  # the generated name
+    assert aws.client("s3").head_bucket(Bucket=f"{stack}-site")
 
     dynamodb = aws.client("dynamodb")
     messages = dynamodb.describe_table(TableName=f"{stack}-messages")["Table"]
@@ -273,3 +274,16 @@ def test_without_iam_roles_are_not_evaluated_and_aws_policies_attach() -> None:
         assert [p["PolicyArn"] for p in attached["AttachedPolicies"]] == [BASIC_EXECUTION]
         sqs = sqs_as(services, template.resolve({"Fn::GetAtt": ["FnRole", "Arn"]}))
         assert sqs.create_queue(QueueName=f"{stack}-q")["QueueUrl"].endswith(f"{stack}-q")
+
+
+def test_a_bucket_outside_us_east_1_names_its_region(aws: AwsServices) -> None:
+    """CreateBucket needs a LocationConstraint in any other region (the S3 API reference's
+    CreateBucket, https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html)."""
+    bucket = f"{_stack()}-eu"
+    template = template_from_dict(
+        {"Resources": {"Eu": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": bucket}}}},
+        region="eu-west-1",
+    )
+    create_bucket(aws.client("s3", region_name="eu-west-1"), template.resource("Eu"))
+    location = aws.client("s3").get_bucket_location(Bucket=bucket)["LocationConstraint"]
+    assert location == "eu-west-1"

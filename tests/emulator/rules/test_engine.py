@@ -209,14 +209,21 @@ async def test_binary_payload_to_lambda_fails_but_republish_passes_bytes(
 
 async def test_unsupported_action_fails_visibly(target: RecordingTarget) -> None:
     engine = RulesEngine(
-        [rule("r", "SELECT * FROM 'a'", {"S3": {"BucketName": "b"}}, ErrorAction=republish("e"))],
+        [
+            rule(
+                "r",
+                "SELECT * FROM 'a'",
+                {"Timestream": {"DatabaseName": "d"}},
+                ErrorAction=republish("e"),
+            )
+        ],
         target,
     )
-    assert engine.warnings == ["rule r: action S3 is not emulated"]
+    assert engine.warnings == ["rule r: action Timestream is not emulated"]
     engine.dispatch("a", b"{}")
     await engine.drain()
     error = json.loads(target.published[0][1])
-    assert "does not implement the S3 action" in error["failures"][0]["errorMessage"]
+    assert "does not implement the Timestream action" in error["failures"][0]["errorMessage"]
     await engine.close()
 
 

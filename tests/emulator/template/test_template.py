@@ -103,10 +103,11 @@ def test_types_report_emulated_and_skipped() -> None:
     types = {t.type: t for t in template.resource_types()}
     assert types["AWS::Lambda::Function"].emulated
     assert types["AWS::Lambda::Url"].emulated
-    assert not types["AWS::S3::Bucket"].emulated
+    assert types["AWS::S3::Bucket"].emulated  # an empty bucket in moto
+    assert not types["AWS::CloudFront::Distribution"].emulated
     assert types["AWS::CloudFront::Distribution"].logical_ids == ("SiteDistribution",)
     report = template.report()
-    assert "skipped  AWS::S3::Bucket" in report
+    assert "skipped  AWS::CloudFront::Distribution" in report
     assert "emulated AWS::DynamoDB::Table" in report
 
 
@@ -161,7 +162,7 @@ def test_real_chat_template_resolves() -> None:
     outputs = template.outputs
     assert outputs["TopicRoot"] == "chat"
     types = {t.type: t.emulated for t in template.resource_types()}
-    assert types["AWS::IoT::TopicRule"] and not types["AWS::S3::Bucket"]
+    assert types["AWS::IoT::TopicRule"] and not types["AWS::CloudFront::Distribution"]
     without_stream = load_template(CHAT_TEMPLATE, {"EnableStream": "false"})
     assert not list(without_stream.resources(type="AWS::Kinesis::Stream"))
     assert not list(without_stream.resources(type="AWS::Lambda::EventSourceMapping"))

@@ -111,4 +111,4 @@ def test_bad_bodies_and_unknown_services_are_checked_against_any_resource() -> N
         "kinesis", "us-east-1", "1", target="Kinesis_20131202.PutRecord", path="/", body=b"[1]"
     )
     assert of(listed) == [("kinesis:PutRecord", "*")]
-    assert of(json_call("s3", "GetObject", {"Bucket": "b"})) == [("s3:GetObject", "*")]
+    assert of(json_call("ssm", "GetParameter", {"Name": "p"})) == [("ssm:GetParameter", "*")]
