@@ -41,3 +41,19 @@ def test_small_run_has_no_loss_and_writes_results(warm_emulator: EmulatorProcess
     assert (out / "latest.csv").read_text().count("\n") == 3
     assert (out / "latest.png").stat().st_size > 10_000
     assert "acked" in done.stderr and "recv" in done.stderr  # the progress line
+
+
+def test_the_emulator_target_knows_the_port_its_clients_connect_to(
+    warm_emulator: EmulatorProcess,
+) -> None:
+    """TCP_NODELAY goes on the sockets whose peer is this port (bench/nodelay.py); without
+    it Nagle's algorithm put about 20 ms on each PUBACK at 200 msg/s."""
+    from urllib.parse import urlsplit
+
+    from bench.targets import EmulatorTarget
+
+    base = warm_emulator.base_url
+    tcp = EmulatorTarget(name="emulator", site=base, mqtt_port=warm_emulator.mqtt_port)
+    assert tcp.port == warm_emulator.mqtt_port
+    ws = EmulatorTarget(name="emulator", site=base, transport="ws")
+    assert ws.config is not None and ws.port == urlsplit(ws.config.mqtt_url).port != 0
