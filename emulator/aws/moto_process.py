@@ -79,11 +79,15 @@ def main() -> None:
     threading.Thread(target=_exit_at_eof, daemon=True).start()
     app: Any = SerializedItemWrites(DirectDispatch(DomainDispatcherApplication(create_backend_app)))
     if not args.no_iam:
+        from emulator.aws.iam.changes import IamChanges
         from emulator.aws.iam.gate import IamGate
         from emulator.aws.iam.policies import RolePolicies
 
-        policies = RolePolicies(_iam_client_of(f"http://{args.host}:{args.port}"))
-        app = IamGate(app, policies, args.account_id)
+        changes = IamChanges()
+        policies = RolePolicies(
+            _iam_client_of(f"http://{args.host}:{args.port}"), iam_version=lambda: changes.count
+        )
+        app = IamGate(app, policies, args.account_id, changes=changes)
     try:
         server = create_server(app, host=args.host, port=args.port, threads=THREADS, ident="moto")
     except OSError as exc:

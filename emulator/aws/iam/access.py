@@ -13,6 +13,7 @@ import asyncio
 import logging
 from typing import Any
 
+from emulator.aws.iam.changes import remote_version
 from emulator.aws.iam.credentials import CredentialIssuer, RoleClients, RoleCredentials
 from emulator.aws.iam.lambda_permissions import Caller, LambdaPermissions
 from emulator.aws.iam.lambda_permissions import denial_message as resource_denial
@@ -34,7 +35,9 @@ class EmulatorIam:
 
     def __init__(self, aws: AwsServices, template: Template) -> None:
         self.issuer = CredentialIssuer(aws.client)
-        self.policies = RolePolicies(lambda: aws.client("iam"))
+        self.policies = RolePolicies(
+            lambda: aws.client("iam"), iam_version=lambda: remote_version(aws.endpoint_url)
+        )
         self.permissions = LambdaPermissions.from_template(template)
         self.clients = RoleClients(self.issuer, aws.endpoint_url, aws.region)
         # The emulator's own credentials (not evaluated), for calls it has authorized.

@@ -36,6 +36,7 @@ from xml.sax.saxutils import escape
 import botocore.session
 from botocore.parsers import create_parser
 
+from emulator.aws.iam.changes import VERSION_PATH, IamChanges
 from emulator.aws.iam.operations import ApiRequest, ContinuationTokens, checks
 from emulator.aws.iam.policies import RolePolicies, denial_message, evaluate
 from emulator.aws.iam.sigv4 import SigV4Header, signature_matches
@@ -118,9 +119,11 @@ class IamGate:
         policies: RolePolicies,
         account_id: str,
         clock: Callable[[], float] = time.time,
+        changes: IamChanges | None = None,
     ) -> None:
         self._app = app
         self._policies = policies
+        self.changes = changes or IamChanges()
         self._account_id = account_id
         self._clock = clock
         self._sessions: dict[str, Session] = {}
@@ -132,7 +135,22 @@ class IamGate:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         header = SigV4Header.parse(environ.get("HTTP_AUTHORIZATION", ""))
         if header is None:
+            if environ.get("PATH_INFO") == VERSION_PATH:
+                start_response("200 OK", [("Content-Type", "application/json")])
+                return [self.changes.answer()]
             return self._app(environ, start_response)
+        if header.service == "iam" and IamChanges.is_write(
+            environ.get("QUERY_STRING", ""), _read_body(environ)
+        ):
+            try:
+                return self._gated(header, environ, start_response)
+            finally:  # after moto made the write: a reader that saw the old count reads again
+                self.changes.written()
+        return self._gated(header, environ, start_response)
+
+    def _gated(
+        self, header: SigV4Header, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
         with self._lock:
             session = self._sessions.get(header.access_key_id)
         if session is None and header.service != "sts":

@@ -25,7 +25,10 @@ from emulator.iot.policy import Decision, PolicyError, PolicySet
 
 log = logging.getLogger("emulator.iam")
 
-DEFAULT_TTL = 2.0  # seconds a role's policies are reused before IAM is read again
+DEFAULT_TTL = 2.0  # seconds a role's policies are reused before IAM is asked again
+
+# IAM's change count (emulator.aws.iam.changes), or None when it cannot be told.
+VersionSource = Callable[[], "int | None"]
 
 
 def role_name(role_arn: str) -> str:
@@ -62,12 +65,24 @@ class RolePolicies:
     refreshes it in the background, so in steady use no request waits on IAM (every
     two seconds, the republish action's check did, which stalled deliveries); a policy
     change shows within ``ttl`` to ``2 * ttl`` seconds.
+
+    With ``iam_version`` (the IAM gate's count of IAM writes), a copy that is too old is
+    first checked against it: if IAM has not been written since the copy was read, the
+    copy is kept without reading the role's policies again (one small request instead
+    of three or more per role every ``ttl``, the largest fixed cost of an idle emulator).
     """
 
-    def __init__(self, iam_client: Callable[[], Any], ttl: float = DEFAULT_TTL) -> None:
+    def __init__(
+        self,
+        iam_client: Callable[[], Any],
+        ttl: float = DEFAULT_TTL,
+        iam_version: VersionSource | None = None,
+    ) -> None:
         self._iam_client = iam_client
         self._ttl = ttl
-        self._cache: dict[str, tuple[float, PolicySet]] = {}
+        self._iam_version = iam_version
+        # role ARN -> (when read or last confirmed, IAM's version then, its policies)
+        self._cache: dict[str, tuple[float, int | None, PolicySet]] = {}
         self._lock = threading.Lock()
         self._readers: dict[str, threading.Lock] = {}  # per role: held while IAM is read
         self._refreshing: set[str] = set()  # roles read in the background right now
@@ -83,7 +98,7 @@ class RolePolicies:
             return None
         age = time.monotonic() - entry[0]
         if age <= self._ttl:
-            return entry[1]
+            return entry[2]
         if age > 2 * self._ttl:
             return None
         with self._lock:
@@ -91,7 +106,7 @@ class RolePolicies:
             self._refreshing.add(role_arn)
         if start:
             threading.Thread(target=self._refresh, args=(role_arn,), daemon=True).start()
-        return entry[1]
+        return entry[2]
 
     def get(self, role_arn: str) -> PolicySet:
         """The role's policies, reading IAM when no usable copy is cached (blocking)."""
@@ -105,20 +120,36 @@ class RolePolicies:
             entry = self._cache.get(role_arn)
         if entry is None or time.monotonic() - entry[0] > self._ttl:
             return None
-        return entry[1]
+        return entry[2]
 
     def _read_once(self, role_arn: str) -> PolicySet:
-        """Read IAM, unless the reader this call waited for just did."""
+        """Read IAM, unless the reader this call waited for just did, or IAM has not
+        been written since the cached copy was read."""
         with self._lock:
             reader = self._readers.setdefault(role_arn, threading.Lock())
         with reader:
             found = self._fresh(role_arn)
             if found is not None:
                 return found
-            policies = self._read(role_arn)
+            version = self._version()
             with self._lock:
-                self._cache[role_arn] = (time.monotonic(), policies)
+                entry = self._cache.get(role_arn)
+                if entry is not None and version is not None and entry[1] == version:
+                    self._cache[role_arn] = (time.monotonic(), version, entry[2])
+                    return entry[2]
+            policies = self._read(role_arn)  # a write meanwhile changes the version: read again
+            with self._lock:
+                self._cache[role_arn] = (time.monotonic(), version, policies)
         return policies
+
+    def _version(self) -> int | None:
+        if self._iam_version is None:
+            return None
+        try:
+            return self._iam_version()
+        except Exception as exc:  # unknown: read the policies as if IAM had changed
+            log.debug("IAM's version unknown: %s", exc)
+            return None
 
     def _refresh(self, role_arn: str) -> None:
         try:

@@ -7,6 +7,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from emulator.aws.iam.changes import remote_version
 from emulator.aws.iam.policies import (
     RolePolicies,
     denial_message,
@@ -119,3 +120,48 @@ def test_denial_messages() -> None:
         f"User: {who} is not authorized to perform: iam:ListRoles "
         "with an explicit deny in an identity-based policy"
     )
+
+
+def test_a_stale_copy_is_kept_while_iam_has_not_been_written(gate: Gate) -> None:
+    reads: list[str] = []
+    version = [7]
+
+    def iam() -> object:
+        reads.append("read")
+        return gate.admin("iam")
+
+    policies = RolePolicies(iam, ttl=0, iam_version=lambda: version[0])
+    role = gate.role([statement("kinesis:PutRecord")])
+    first = policies.get(role)
+    assert policies.get(role) is first and len(reads) == 1  # stale, but IAM is unchanged
+    version[0] += 1
+    assert policies.get(role) is not first and len(reads) == 2
+
+
+def test_an_unknown_version_reads_iam_as_before(gate: Gate) -> None:
+    reads: list[str] = []
+
+    def iam() -> object:
+        reads.append("read")
+        return gate.admin("iam")
+
+    def broken() -> int:
+        raise OSError("no answer")
+
+    policies = RolePolicies(iam, ttl=0, iam_version=broken)
+    role = gate.role([statement("kinesis:PutRecord")])
+    policies.get(role)
+    policies.get(role)
+    assert len(reads) == 2
+
+
+def test_the_gate_counts_iam_writes_and_not_reads(gate: Gate) -> None:
+    before = remote_version(gate.endpoint_url)
+    assert isinstance(before, int)
+    gate.admin("iam").list_roles()
+    assert remote_version(gate.endpoint_url) == before
+    role = gate.role([statement("sqs:SendMessage")])  # CreateRole, PutRolePolicy
+    after = remote_version(gate.endpoint_url)
+    assert after is not None and after >= before + 2
+    gate.admin("iam").delete_role_policy(RoleName=role_name(role), PolicyName="p")
+    assert remote_version(gate.endpoint_url) == after + 1
