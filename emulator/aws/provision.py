@@ -30,6 +30,7 @@ _PROVISIONED_TYPES = (
     "AWS::SNS::Topic",
     "AWS::StepFunctions::StateMachine",
     "AWS::S3::Bucket",
+    "AWS::KinesisFirehose::DeliveryStream",  # after the buckets it delivers to
 )
 
 
@@ -249,6 +250,50 @@ def create_bucket(s3: Any, resource: Resource) -> None:
         s3.put_bucket_tagging(Bucket=resource.physical_id, Tagging={"TagSet": tags})
 
 
+# The S3 destinations' properties CreateDeliveryStream takes as CloudFormation names them.
+_S3_DESTINATION_KEYS = (
+    "BucketARN",
+    "RoleARN",
+    "Prefix",
+    "ErrorOutputPrefix",
+    "BufferingHints",
+    "CompressionFormat",
+)
+
+
+def create_delivery_stream(firehose: Any, resource: Resource) -> None:
+    """CreateDeliveryStream, direct put, to its S3 (or extended S3) destination: what a
+    rule's firehose action writes reaches the template's bucket. A stream with another
+    destination (Redshift, OpenSearch, Splunk, HTTP endpoint, ...) or fed by a Kinesis
+    stream is not created (the start-up report says why); moto 5.2.5 delivers to S3 only.
+    "AWS::KinesisFirehose::DeliveryStream",
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kinesisfirehose-deliverystream.html
+    """
+    props = resource.properties
+    request: dict[str, Any] = {"DeliveryStreamName": resource.physical_id}
+    for name in ("ExtendedS3DestinationConfiguration", "S3DestinationConfiguration"):
+        config = props.get(name)
+        if isinstance(config, dict):
+            request[name] = {k: config[k] for k in _S3_DESTINATION_KEYS if k in config}
+            break
+    if props.get("Tags"):
+        request["Tags"] = props["Tags"]
+    firehose.create_delivery_stream(**request)
+
+
+def delivery_stream_problem(resource: Resource) -> str | None:
+    """Why the emulator cannot create this delivery stream, or None."""
+    props = resource.properties
+    if props.get("DeliveryStreamType", "DirectPut") != "DirectPut":
+        return f"DeliveryStreamType {props['DeliveryStreamType']} (only DirectPut is emulated)"
+    if not any(
+        isinstance(props.get(k), dict)
+        for k in ("ExtendedS3DestinationConfiguration", "S3DestinationConfiguration")
+    ):
+        return "no S3 destination (moto delivers to S3 only)"
+    return None
+
+
 _CREATORS: dict[str, tuple[str, Callable[[Any, Resource], None]]] = {
     "AWS::IAM::Role": ("iam", create_role),
     "AWS::DynamoDB::Table": ("dynamodb", create_table),
@@ -259,16 +304,22 @@ _CREATORS: dict[str, tuple[str, Callable[[Any, Resource], None]]] = {
     "AWS::SNS::Topic": ("sns", create_topic),
     "AWS::StepFunctions::StateMachine": ("stepfunctions", create_state_machine),
     "AWS::S3::Bucket": ("s3", create_bucket),
+    "AWS::KinesisFirehose::DeliveryStream": ("firehose", create_delivery_stream),
 }
 
 
 def provision(template: Template, client: ClientFactory) -> Provisioned:
-    """Create every role, table, stream, secret, queue, log group, topic, state machine and
-    bucket the template declares."""
+    """Create every role, table, stream, secret, queue, log group, topic, state machine,
+    bucket and (S3) delivery stream the template declares."""
     done = Provisioned()
     for resource_type in _PROVISIONED_TYPES:
         service, create = _CREATORS[resource_type]
         for resource in template.resources(type=resource_type):
+            if resource_type == "AWS::KinesisFirehose::DeliveryStream":
+                problem = delivery_stream_problem(resource)
+                if problem is not None:
+                    log.warning("delivery stream %s not created: %s", resource.logical_id, problem)
+                    continue
             create(client(service), resource)
             log.debug("created %s %s", resource_type, resource.physical_id)
             done.add(resource)

@@ -48,6 +48,14 @@ HONOURED: dict[str, frozenset[str]] = {
     "AWS::Logs::LogGroup": frozenset({"RetentionInDays"}),
     "AWS::SNS::Topic": frozenset({"DisplayName", "FifoTopic", "ContentBasedDeduplication", "Tags"}),
     "AWS::S3::Bucket": frozenset({"Tags"}),
+    "AWS::KinesisFirehose::DeliveryStream": frozenset(
+        {
+            "DeliveryStreamType",
+            "S3DestinationConfiguration",
+            "ExtendedS3DestinationConfiguration",
+            "Tags",
+        }
+    ),
     "AWS::StepFunctions::StateMachine": frozenset(
         {"Definition", "DefinitionString", "RoleArn", "StateMachineType"}
     ),

@@ -34,6 +34,7 @@ EMULATED_TYPES: dict[str, str] = {
     "AWS::SNS::Topic": "moto",
     "AWS::StepFunctions::StateMachine": "moto (executions recorded, not run)",
     "AWS::S3::Bucket": "moto, empty",
+    "AWS::KinesisFirehose::DeliveryStream": "moto, S3 destinations",
     "AWS::Lambda::Function": "worker processes",
     "AWS::Lambda::EventSourceMapping": "Kinesis poller",
     "AWS::Lambda::Url": "HTTP endpoint",

@@ -287,3 +287,71 @@ def test_a_bucket_outside_us_east_1_names_its_region(aws: AwsServices) -> None:
     create_bucket(aws.client("s3", region_name="eu-west-1"), template.resource("Eu"))
     location = aws.client("s3").get_bucket_location(Bucket=bucket)["LocationConstraint"]
     assert location == "eu-west-1"
+
+
+def delivery_template(stack: str, destination: dict[str, Any]) -> Any:
+    return template_from_dict(
+        {
+            "Resources": {
+                "Archive": {"Type": "AWS::S3::Bucket"},
+                "Role": {
+                    "Type": "AWS::IAM::Role",
+                    "Properties": {
+                        "AssumeRolePolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Effect": "Allow",
+                                    "Principal": {"Service": "firehose.amazonaws.com"},
+                                    "Action": "sts:AssumeRole",
+                                }
+                            ],
+                        }
+                    },
+                },
+                "Delivery": {
+                    "Type": "AWS::KinesisFirehose::DeliveryStream",
+                    "Properties": destination,
+                },
+            }
+        },
+        stack_name=stack,
+    )
+
+
+def test_a_delivery_stream_to_s3_delivers_to_the_templates_bucket(aws: AwsServices) -> None:
+    stack = _stack()
+    template = delivery_template(
+        stack,
+        {
+            "ExtendedS3DestinationConfiguration": {
+                "BucketARN": {"Fn::GetAtt": ["Archive", "Arn"]},
+                "RoleARN": {"Fn::GetAtt": ["Role", "Arn"]},
+                "Prefix": "raw/",
+                "BufferingHints": {"IntervalInSeconds": 60, "SizeInMBs": 1},
+            }
+        },
+    )
+    done = aws.provision(template)
+    name = template.resource("Delivery").physical_id
+    assert done.created["AWS::KinesisFirehose::DeliveryStream"] == [name]
+    aws.client("firehose").put_record(DeliveryStreamName=name, Record={"Data": b'{"t": 21}\n'})
+    bucket = template.resource("Archive").physical_id
+    keys = [o["Key"] for o in aws.client("s3").list_objects_v2(Bucket=bucket)["Contents"]]
+    assert len(keys) == 1 and keys[0].startswith("raw/")
+    body = aws.client("s3").get_object(Bucket=bucket, Key=keys[0])["Body"].read()
+    assert body == b'{"t": 21}\n'
+
+
+def test_a_delivery_stream_without_an_s3_destination_is_not_created(
+    aws: AwsServices, caplog: pytest.LogCaptureFixture
+) -> None:
+    stack = _stack()
+    template = delivery_template(
+        stack, {"HttpEndpointDestinationConfiguration": {"EndpointConfiguration": {"Url": "x"}}}
+    )
+    done = aws.provision(template)
+    assert "AWS::KinesisFirehose::DeliveryStream" not in done.created
+    assert "delivery stream Delivery not created: no S3 destination" in caplog.text
+    streams = aws.client("firehose").list_delivery_streams()["DeliveryStreamNames"]
+    assert template.resource("Delivery").physical_id not in streams
