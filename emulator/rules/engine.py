@@ -37,6 +37,7 @@ from emulator.rules.sql import NO_MATCH, CompiledQuery, MessageContext, RuleMess
 from emulator.rules.sql.context import Callouts
 from emulator.rules.sql.errors import SqlEvaluationError
 from emulator.rules.sql.query import DEFAULT_SQL_VERSION
+from emulator.rules.substitution import templates_in
 from emulator.rules.target import ActionTarget
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,9 @@ class CompiledRule:
         actions = tuple(build_action(spec) for spec in _get(payload, "Actions") or ())
         error_spec = _get(payload, "ErrorAction")
         error_action = build_action(error_spec) if error_spec else None
+        for action in (*actions, error_action):  # ${@name} needs the SQL to SET @name
+            for template in templates_in(action):
+                template.check_variables(query.variables)
         disabled = _get(payload, "RuleDisabled", False) in (True, "true", "True")
         return cls(rule.name, query, actions, error_action, disabled)
 
@@ -239,8 +243,12 @@ class RulesEngine:
             if rule.query.calls_out:  # it blocks on AWS: off the loop, with its callouts
                 callouts = self._callouts.get(rule.name)
                 own = msg if callouts is None else msg.with_callouts(callouts)
+                if rule.query.variables:  # SET: one scope for the SQL and the templates
+                    own = msg = rule.query.bind(own)
                 output = await self._run_blocking(rule.query.evaluate, own)
             else:
+                if rule.query.variables:  # SET: one scope for the SQL and the templates
+                    msg = rule.query.bind(msg)
                 output = rule.query.evaluate(msg)
         except SqlEvaluationError as exc:
             self.stats.eval_errors += 1

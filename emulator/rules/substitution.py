@@ -3,13 +3,23 @@
 As AWS documents, a template is evaluated separately from the SELECT: it sees the
 original payload, the functions and the operators, never an ``AS`` alias. ``$$`` is a
 literal ``$`` (how a republish action names a reserved ``$aws/...`` topic).
+
+A template may read its rule's SET variables, ``${@name}``: "Variables can also be used
+in action substitution templates" (and error action ones, "SET clause",
+https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-set.html), which the
+Substitution templates page, written before SET, does not list. A template is parsed
+apart from its rule's SQL, so its variables are checked when the rule is built
+(``check_variables``) and read from the message's scope, computed once per message for
+the SQL and the templates alike (emulator.rules.sql.context.VariableScope).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
+from emulator.rules.sql import ast
 from emulator.rules.sql.compiler import Evaluator, compile_expr
 from emulator.rules.sql.context import RuleMessage
 from emulator.rules.sql.errors import SqlSyntaxError
@@ -23,11 +33,13 @@ class SubstitutionTemplate:
 
     text: str
     parts: tuple[str | Evaluator, ...]
+    variables: tuple[tuple[str, int], ...] = ()  # each ${@name}: name and offset in text
 
     @classmethod
     def parse(cls, text: str) -> SubstitutionTemplate:
         """Parse once at rule registration; raises SqlSyntaxError on a bad expression."""
         parts: list[str | Evaluator] = []
+        variables: list[tuple[str, int]] = []
         literal: list[str] = []
         i, n = 0, len(text)
         while i < n:
@@ -44,6 +56,7 @@ class SubstitutionTemplate:
                     raise SqlSyntaxError(
                         f"in substitution template: {exc.reason}", text, i + 2 + exc.position
                     ) from None
+                variables += ((v.name, i + 2 + v.pos) for v in ast.variables_used(node))
                 if literal:
                     parts.append("".join(literal))
                     literal = []
@@ -54,7 +67,18 @@ class SubstitutionTemplate:
                 i += 1
         if literal:
             parts.append("".join(literal))
-        return cls(text, tuple(parts))
+        return cls(text, tuple(parts), tuple(variables))
+
+    def check_variables(self, assigned: tuple[str, ...]) -> None:
+        """Refuse a variable its rule's SQL does not SET, as a rule's own SQL would."""
+        for name, position in self.variables:
+            if name not in assigned:
+                raise SqlSyntaxError(
+                    f"in substitution template: undefined variable @{name} "
+                    "(the rule's SQL does not SET it)",
+                    self.text,
+                    position,
+                )
 
     @property
     def is_static(self) -> bool:
@@ -70,6 +94,15 @@ class SubstitutionTemplate:
             else:
                 out.append(_as_text(part(msg)))
         return "".join(out)
+
+
+def templates_in(action: Any) -> Iterator[SubstitutionTemplate]:
+    """The substitution templates among a rule action's fields (a dataclass)."""
+    if is_dataclass(action) and not isinstance(action, type):
+        for part in fields(action):
+            value = getattr(action, part.name)
+            if isinstance(value, SubstitutionTemplate):
+                yield value
 
 
 def _as_text(value: Any) -> str:

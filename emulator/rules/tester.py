@@ -45,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Evaluate an AWS IoT SQL statement on JSON payloads read from standard "
         "input, one per line; print one JSON line per payload (null: no match).",
     )
-    parser.add_argument("--query", required=True, help="SELECT ... FROM 'filter' [WHERE ...]")
+    parser.add_argument(
+        "--query", required=True, help="[SET @v = ...] SELECT ... FROM 'filter' [WHERE ...]"
+    )
     parser.add_argument(
         "--topic",
         help="topic the payloads arrive on (default: the FROM filter, if it has no wildcard)",

@@ -34,6 +34,16 @@ class Field(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class Variable(Node):
+    """``@name``, a SET variable. ``slot`` is its place in the statement's SET clause;
+    None in a substitution template, which is parsed apart from its rule's SQL (the
+    rule checks the name when it is built)."""
+
+    name: str
+    slot: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Member(Node):
     """``obj.name``."""
 
@@ -124,8 +134,18 @@ class SubQuery(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class Assignment:
+    """``@name = expr`` of a SET clause; ``expr`` may be Star (the JSON payload)."""
+
+    pos: int
+    name: str
+    expr: Node
+
+
+@dataclass(frozen=True, slots=True)
 class Query:
-    """A whole statement. ``topic_filter`` is None for a Basic-Ingest-only rule."""
+    """A whole statement. ``topic_filter`` is None for a Basic-Ingest-only rule;
+    ``assignments`` is the SET clause, in order (a variable's slot is its index)."""
 
     sql: str
     items: tuple[SelectItem, ...]
@@ -133,6 +153,7 @@ class Query:
     topic_filter: str | None = None
     where: Node | None = None
     filter_pos: int = field(default=0)
+    assignments: tuple[Assignment, ...] = ()
 
 
 def called_functions(tree: Any) -> Iterator[str]:
@@ -146,3 +167,15 @@ def called_functions(tree: Any) -> Iterator[str]:
     elif is_dataclass(tree) and not isinstance(tree, type):
         for part in fields(tree):
             yield from called_functions(getattr(tree, part.name))
+
+
+def variables_used(tree: Any) -> Iterator[Variable]:
+    """Every variable reference in ``tree`` (a node or a tuple of them)."""
+    if isinstance(tree, Variable):
+        yield tree
+    elif isinstance(tree, tuple):
+        for item in tree:
+            yield from variables_used(item)
+    elif is_dataclass(tree) and not isinstance(tree, type):
+        for part in fields(tree):
+            yield from variables_used(getattr(tree, part.name))

@@ -9,7 +9,7 @@ from typing import Any
 
 from emulator.rules.sql import ast
 from emulator.rules.sql.context import RuleMessage
-from emulator.rules.sql.errors import SqlSyntaxError
+from emulator.rules.sql.errors import SqlEvaluationError, SqlSyntaxError
 from emulator.rules.sql.functions import FUNCTIONS
 from emulator.rules.sql.operators import BINARY, UNARY, op_eq
 from emulator.rules.sql.values import (
@@ -24,6 +24,23 @@ from emulator.rules.sql.values import (
 log = logging.getLogger(__name__)
 
 Evaluator = Callable[[RuleMessage], Any]
+
+
+def _fixed_arguments(function: str, count: int) -> dict[int, str]:
+    """The arguments of ``function`` (called with ``count``) that cannot use a SET
+    variable: "roleArn parameters and parameters that switch the mode of a function
+    similar to transform("enrichArray", attributes, values) do not support variables"
+    ("SET clause", https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-set.html).
+    The page names no full list: the emulator reads it as the roleArn of get_dynamodb()
+    and get_secret() (their last argument), transform()'s mode and decode()'s scheme
+    (base64 or proto: two modes with their own arguments)."""
+    if function == "transform":
+        return {0: "mode"}
+    if function == "decode":
+        return {1: "decoding scheme"}
+    if function in ("get_dynamodb", "get_secret"):
+        return {count - 1: "roleArn"}
+    return {}
 
 
 def compile_expr(node: ast.Node, sql: str, sql_version: str = "2016-03-23") -> Evaluator:
@@ -60,6 +77,28 @@ class _Compiler:
             return doc.get(name, UNDEFINED) if type(doc) is dict else UNDEFINED
 
         return field
+
+    def _variable(self, node: ast.Variable) -> Evaluator:
+        """A SET variable, read from the message's scope (context.VariableScope).
+
+        Only a statement with SET compiles these, and CompiledQuery gives its messages
+        a scope, so a statement without SET pays nothing for variables.
+        """
+        slot, name = node.slot, node.name
+        if slot is None:  # a substitution template's: resolved by name when rendered
+
+            def named(msg: Any) -> Any:
+                scope = getattr(msg, "scope", None)
+                if scope is None:
+                    raise SqlEvaluationError(f"variable @{name} has no value: no SET clause")
+                return scope.named(name, msg)
+
+            return named
+
+        def variable(msg: Any) -> Any:
+            return msg.scope.get(slot, msg)
+
+        return variable
 
     def _member(self, node: ast.Member) -> Evaluator:
         obj, name = self.compile(node.obj), node.name
@@ -107,6 +146,15 @@ class _Compiler:
         ):
             log.warning("%s() called with %d argument(s): always Undefined", node.name, count)
             return lambda msg: UNDEFINED
+        for position, what in _fixed_arguments(node.name, count).items():
+            variable = next(ast.variables_used(node.args[position]), None)
+            if variable is not None:
+                raise SqlSyntaxError(
+                    f"{node.name}()'s {what} (argument {position + 1}) cannot use a SET "
+                    f"variable (@{variable.name})",
+                    self.sql,
+                    variable.pos,
+                )
         impl = function.impl
         args = [self._argument(node.name, i, arg) for i, arg in enumerate(node.args)]
         if not args:

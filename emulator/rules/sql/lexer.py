@@ -1,4 +1,11 @@
-"""Tokenizer of the IoT SQL dialect: keywords are case-insensitive, names are not."""
+"""Tokenizer of the IoT SQL dialect: keywords are case-insensitive, names are not.
+
+``@name`` is a SET variable ("SET clause",
+https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-set.html): its name has
+letters, numbers and underscores, 64 characters at most. ``SET`` itself is not a
+keyword, so a field called ``set`` still reads as a field; the parser knows it at the
+start of a statement.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +20,8 @@ KEYWORDS = frozenset(
         "CASE", "WHEN", "THEN", "ELSE", "END", "TRUE", "FALSE", "NULL",
     }
 )  # fmt: skip
+
+MAX_VARIABLE_NAME = 64  # "Variable names can be up to 64 characters long"
 
 # Longest first, so "<=" wins over "<".
 SYMBOLS = ("<>", "!=", "<=", ">=", "=", "<", ">", "+", "-", "*", "/", "%",
@@ -29,13 +38,15 @@ class Kind(Enum):
     KEYWORD = "keyword"
     NUMBER = "number"
     STRING = "string"
+    VARIABLE = "variable"
     SYMBOL = "symbol"
     EOF = "end of input"
 
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    """One token; ``value`` is upper-cased for keywords, decoded for strings."""
+    """One token; ``value`` is upper-cased for keywords, decoded for strings, a
+    variable's name without its ``@``."""
 
     kind: Kind
     value: str
@@ -65,6 +76,10 @@ def tokenize(sql: str) -> list[Token]:
             j = _scan_number(sql, i)
             tokens.append(Token(Kind.NUMBER, sql[i:j], i, j))
             i = j
+        elif ch == "@":
+            j = _scan_variable(sql, i)
+            tokens.append(Token(Kind.VARIABLE, sql[i + 1 : j], i, j))
+            i = j
         elif ch in "'\"":
             value, j = _scan_string(sql, i)
             tokens.append(Token(Kind.STRING, value, i, j))
@@ -79,6 +94,31 @@ def tokenize(sql: str) -> list[Token]:
                 raise SqlSyntaxError(f"unexpected character {ch!r}", sql, i)
     tokens.append(Token(Kind.EOF, "", n, n))
     return tokens
+
+
+def _scan_variable(sql: str, start: int) -> int:
+    """End of the variable ``@name`` at ``start``, its name checked against the page's
+    rules: letters, numbers and underscores, 64 characters at most."""
+    j, n = start + 1, len(sql)
+    while j < n and (sql[j].isalnum() or sql[j] == "_"):
+        j += 1
+    name = sql[start + 1 : j]
+    if not name:
+        raise SqlSyntaxError("expected a variable name after '@'", sql, start)
+    if not name.isascii():
+        raise SqlSyntaxError(
+            f"variable @{name} has a character other than a letter, a number or '_'",
+            sql,
+            start,
+        )
+    if len(name) > MAX_VARIABLE_NAME:
+        raise SqlSyntaxError(
+            f"variable @{name[:20]}... has {len(name)} characters; "
+            f"names are {MAX_VARIABLE_NAME} at most",
+            sql,
+            start,
+        )
+    return j
 
 
 def _scan_number(sql: str, i: int) -> int:

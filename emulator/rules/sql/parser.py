@@ -2,6 +2,13 @@
 
 Precedence, lowest first: OR, AND, NOT, comparison (= <> != < <= > >= IN),
 additive (+ -), multiplicative (* / %), unary minus, postfix (.name, [index]).
+
+A statement may open with a SET clause ("SET clause",
+https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-set.html):
+``SET @a = expr [, @b = expr] SELECT ...``. The page's syntax rules are checked here,
+so a rule that breaks one fails to compile: SET comes once, before SELECT; each
+variable is assigned once; at most 10 variables ("SET clause limits"); a variable is
+used only after its assignment (an assignment sees the ones before it).
 """
 
 from __future__ import annotations
@@ -20,15 +27,21 @@ CAST_TYPES = {
 
 _COMPARISONS = frozenset({"=", "<>", "!=", "<", "<=", ">", ">="})
 
+MAX_VARIABLES = 10  # "Maximum of 10 unique variables per SQL statement"
+
 
 def parse_query(sql: str) -> ast.Query:
-    """Parse a whole ``SELECT ... FROM '...' [WHERE ...]`` statement."""
-    return _Parser(sql).query()
+    """Parse a whole ``[SET ...] SELECT ... FROM '...' [WHERE ...]`` statement."""
+    return _Parser(sql, {}).query()
 
 
 def parse_expression(text: str) -> ast.Node:
-    """Parse one expression (the inside of a ``${...}`` substitution template)."""
-    parser = _Parser(text)
+    """Parse one expression (the inside of a ``${...}`` substitution template).
+
+    Its variables are not resolved here (slot None): the template is parsed apart
+    from its rule's SQL, which checks them when the rule is built.
+    """
+    parser = _Parser(text, None)
     node = parser.expression()
     parser.expect_eof()
     return node
@@ -37,10 +50,12 @@ def parse_expression(text: str) -> ast.Node:
 class _Parser:
     """One parse of one text; tokens are produced up front."""
 
-    def __init__(self, sql: str) -> None:
+    def __init__(self, sql: str, variables: dict[str, int] | None) -> None:
         self.sql = sql
         self.tokens = tokenize(sql)
         self.i = 0
+        # name -> slot of the variables assigned so far; None: any name (a template)
+        self.variables = variables
 
     # -- token helpers -------------------------------------------------------------
 
@@ -89,6 +104,7 @@ class _Parser:
     # -- statement -----------------------------------------------------------------
 
     def query(self) -> ast.Query:
+        assignments = self.set_clause() if self._at_set() else ()
         self.expect_keyword("SELECT")
         value = self._value_keyword()
         items = [self.select_item()]
@@ -112,8 +128,64 @@ class _Parser:
         if self.is_keyword("WHERE"):
             self.advance()
             where = self.expression()
+        if self._at_set():
+            raise self.error("the SET clause must come before SELECT")
         self.expect_eof()
-        return ast.Query(self.sql, tuple(items), value, topic_filter, where, filter_pos)
+        return ast.Query(
+            self.sql, tuple(items), value, topic_filter, where, filter_pos, assignments
+        )
+
+    def _at_set(self) -> bool:
+        """``SET`` is not a keyword (a field may be called so): it is a clause only as a
+        statement's first word, and named in errors where it appears out of place."""
+        token = self.tok
+        return token.kind is Kind.IDENT and token.value.upper() == "SET"
+
+    def set_clause(self) -> tuple[ast.Assignment, ...]:
+        """``SET @name = expr [, @name = expr]...``, checked against the page's rules."""
+        self.advance()
+        variables: dict[str, int] = {}
+        self.variables = variables
+        assignments: list[ast.Assignment] = []
+        while True:
+            token = self.tok
+            if token.kind is not Kind.VARIABLE:
+                raise self.error(f"expected a variable (@name) to SET, found {self.describe()}")
+            if token.value in variables:
+                raise self.error(
+                    f"variable @{token.value} is already assigned: variables are immutable, "
+                    "each is assigned once"
+                )
+            if len(variables) == MAX_VARIABLES:
+                raise self.error(f"a statement sets at most {MAX_VARIABLES} variables")
+            self.advance()
+            self.expect_symbol("=")
+            expr = self.set_value()
+            # Known only from here on: its own expression cannot use it.
+            variables[token.value] = len(assignments)
+            assignments.append(ast.Assignment(token.pos, token.value, expr))
+            if not self.is_symbol(","):
+                break
+            self.advance()
+        if self._at_set():
+            raise self.error(
+                "SET can be used once per statement: separate its variables with commas"
+            )
+        if not self.is_keyword("SELECT"):
+            raise self.error(
+                f"expected ',' or SELECT after a SET assignment, found {self.describe()}"
+            )
+        return tuple(assignments)
+
+    def set_value(self) -> ast.Node:
+        """An assignment's expression; a lone ``*`` is the JSON payload as it is."""
+        if self.is_symbol("*"):
+            after = self.peek()
+            if (after.kind is Kind.SYMBOL and after.value == ",") or (
+                after.kind is Kind.KEYWORD and after.value == "SELECT"
+            ):
+                return ast.Star(self.advance().pos)
+        return self.expression()
 
     def subquery(self) -> ast.Node:
         """A nested SELECT over an array of the message ("Nested object queries",
@@ -270,6 +342,8 @@ class _Parser:
             if token.value == "CASE":
                 return self.case()
             raise self.error(f"unexpected keyword {token.value}")
+        if kind is Kind.VARIABLE:
+            return self.variable()
         if kind is Kind.IDENT:
             self.advance()
             if self.is_symbol("("):
@@ -287,6 +361,21 @@ class _Parser:
         if kind is Kind.EOF:
             raise self.error("unexpected end of input, expected an expression")
         raise self.error(f"unexpected {self.describe()}, expected an expression")
+
+    def variable(self) -> ast.Node:
+        """A reference to a SET variable, which must be assigned before it is used."""
+        token = self.tok
+        if self.variables is None:
+            self.advance()
+            return ast.Variable(token.pos, token.value, None)
+        slot = self.variables.get(token.value)
+        if slot is None:
+            raise self.error(
+                f"undefined variable @{token.value}: assign it in the SET clause, "
+                "before the expression that uses it"
+            )
+        self.advance()
+        return ast.Variable(token.pos, token.value, slot)
 
     def call(self, name_token: Token) -> ast.Node:
         name = name_token.value.lower()
@@ -375,5 +464,7 @@ def _default_name(expr: ast.Node, source: str) -> str:
     if isinstance(expr, ast.Field):
         return expr.name
     if isinstance(expr, ast.Member):
+        return expr.name
+    if isinstance(expr, ast.Variable):  # named like a field (the SET page shows none without AS)
         return expr.name
     return source.strip()

@@ -325,3 +325,52 @@ async def test_evaluation_error_is_logged_not_raised(target: RecordingTarget) ->
     assert engine.stats.eval_errors == 1
     assert target.invoked == []
     await engine.close()
+
+
+async def test_set_variables_in_the_sql_and_the_action_templates(target: RecordingTarget) -> None:
+    """The "SET clause" page (https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-set.html):
+    a variable is usable in SELECT, WHERE, action and error action substitution
+    templates, and is computed once per message for all of them (newuuid() shows it)."""
+    target.fail_lambda = "function not found"
+    engine = RulesEngine(
+        [
+            rule(
+                "set_rule",
+                "SET @celsius = (temp_fahrenheit - 32) * 5 / 9, @id = newuuid() "
+                "SELECT @celsius AS celsius, @id AS id FROM 'device/+/data' WHERE @celsius > 20",
+                republish("celsius/${topic(2)}/${@celsius}/${@id}"),
+                lambda_(),
+                ErrorAction=republish("errors/${@celsius}/${@id}"),
+            )
+        ],
+        target,
+    )
+    engine.dispatch("device/d7/data", b'{"temp_fahrenheit": 86}', CTX)
+    engine.dispatch("device/d8/data", b'{"temp_fahrenheit": 50}', CTX)  # 10: WHERE fails
+    await engine.drain()
+    assert engine.stats.matched == 1 and engine.stats.not_matched == 1
+    (out_topic, out_body, _), (error_topic, _, _) = sorted(target.published)
+    body = json.loads(out_body)
+    assert body["celsius"] == 30
+    assert out_topic == f"celsius/d7/30/{body['id']}"
+    assert error_topic == f"errors/30/{body['id']}"
+    await engine.close()
+
+
+def test_a_template_variable_the_sql_does_not_set_fails_at_registration(
+    target: RecordingTarget,
+) -> None:
+    with pytest.raises(SqlSyntaxError, match="undefined variable @room"):
+        RulesEngine([rule("r", "SELECT * FROM 'a'", republish("x/${@room}"))], target)
+    with pytest.raises(SqlSyntaxError, match="undefined variable @other"):
+        RulesEngine(
+            [
+                rule(
+                    "r",
+                    "SET @room = room SELECT * FROM 'a'",
+                    republish("x/${@room}"),
+                    ErrorAction=republish("e/${@other}"),
+                )
+            ],
+            target,
+        )

@@ -133,6 +133,41 @@ CASES = [
         ['{"temperature":12.5}'],
         [12.5],
     ),
+    Case(
+        # "Basic variable usage" (the page prints 23.89; Int / Int is an Int, per the
+        # Operators page: see tests/emulator/rules/sql/test_set.py)
+        "iot-sql-set.html",
+        "SET @temp_celsius = (temp_fahrenheit - 32) * 5 / 9 "
+        "SELECT @temp_celsius AS celsius, humidity FROM 'device/data'",
+        ['{"temp_fahrenheit": 75, "humidity": 60}', '{"temp_fahrenheit": 95.0}'],
+        [{"celsius": 23, "humidity": 60}, {"celsius": 35}],
+    ),
+    Case(
+        "iot-sql-set.html",
+        "SET @device_sensor_data = device1.deviceData.sensors "
+        "SELECT @device_sensor_data.temp_fahrenheit AS temp_fahrenheit, "
+        "@device_sensor_data.humidity as humidity, device1.deviceId as deviceId "
+        "FROM 'device/data'",
+        [
+            '{"device1": {"deviceId":"weather_sensor", "deviceData": {"sensors": '
+            '{"temp_fahrenheit": 75, "humidity": 60}, "location": [47.606,-122.332]}}}'
+        ],
+        [{"temp_fahrenheit": 75, "humidity": 60, "deviceId": "weather_sensor"}],
+    ),
+    Case(
+        "iot-sql-set.html",
+        "SET @user_data = get(users, device_id), @threshold = 50 "
+        "SELECT @user_data.name, temp_fahrenheit FROM 'sensors/+' "
+        "WHERE temp_fahrenheit > @threshold AND @user_data.active = true",
+        [
+            '{"users": {"d1": {"name": "kiln", "active": true}}, "device_id": "d1", '
+            '"temp_fahrenheit": 80}',
+            '{"users": {"d1": {"name": "kiln", "active": true}}, "device_id": "d1", '
+            '"temp_fahrenheit": 20}',
+        ],
+        [{"name": "kiln", "temp_fahrenheit": 80}, None],
+        ["--topic", "sensors/1"],
+    ),
 ]
 
 
@@ -176,6 +211,24 @@ def test_bad_query_exits_2_with_the_parse_error() -> None:
     done = _tester("SELECT FROM WHERE", ['{"a":1}'])
     assert done.returncode == 2
     assert "line 1, column" in done.stderr and done.stdout == ""
+
+
+def test_a_set_rule_broken_exits_2() -> None:
+    """The SET page's "Each variable can only be assigned once": refused at parse."""
+    done = _tester("SET @a = 1, @a = 2 SELECT @a FROM 't'", ["{}"])
+    assert done.returncode == 2
+    assert "already assigned" in done.stderr and "column 13" in done.stderr
+
+
+def test_a_set_variable_over_its_limit_is_an_error_line() -> None:
+    """The SET page's "Maximum variable value size of 128 KiB": that payload fails,
+    the next one still runs."""
+    big = json.dumps({"s": "x" * (128 * 1024)})
+    done = _tester("SET @s = s SELECT length(@s) AS n FROM 't'", [big, '{"s": "ab"}'])
+    assert done.returncode == 0, done.stderr
+    first, second = (json.loads(line) for line in done.stdout.splitlines())
+    assert "128 KiB" in first["error"]
+    assert second == {"n": 2}
 
 
 def test_a_nested_select_needs_its_from() -> None:
