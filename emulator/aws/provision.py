@@ -20,6 +20,15 @@ log = logging.getLogger("emulator.aws")
 
 ClientFactory = Callable[[str], Any]
 
+
+class NotEmulated(Exception):
+    """A resource the emulator cannot create as declared: ``what`` it is, and why not."""
+
+    def __init__(self, what: str, why: str) -> None:
+        super().__init__(why)
+        self.what = what
+
+
 _PROVISIONED_TYPES = (
     "AWS::IAM::Role",
     "AWS::DynamoDB::Table",
@@ -270,28 +279,20 @@ def create_delivery_stream(firehose: Any, resource: Resource) -> None:
     https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-kinesisfirehose-deliverystream.html
     """
     props = resource.properties
+    if props.get("DeliveryStreamType", "DirectPut") != "DirectPut":
+        why = f"DeliveryStreamType {props['DeliveryStreamType']} (only DirectPut is emulated)"
+        raise NotEmulated("delivery stream", why)
     request: dict[str, Any] = {"DeliveryStreamName": resource.physical_id}
     for name in ("ExtendedS3DestinationConfiguration", "S3DestinationConfiguration"):
         config = props.get(name)
         if isinstance(config, dict):
             request[name] = {k: config[k] for k in _S3_DESTINATION_KEYS if k in config}
             break
+    else:
+        raise NotEmulated("delivery stream", "no S3 destination (moto delivers to S3 only)")
     if props.get("Tags"):
         request["Tags"] = props["Tags"]
     firehose.create_delivery_stream(**request)
-
-
-def delivery_stream_problem(resource: Resource) -> str | None:
-    """Why the emulator cannot create this delivery stream, or None."""
-    props = resource.properties
-    if props.get("DeliveryStreamType", "DirectPut") != "DirectPut":
-        return f"DeliveryStreamType {props['DeliveryStreamType']} (only DirectPut is emulated)"
-    if not any(
-        isinstance(props.get(k), dict)
-        for k in ("ExtendedS3DestinationConfiguration", "S3DestinationConfiguration")
-    ):
-        return "no S3 destination (moto delivers to S3 only)"
-    return None
 
 
 _CREATORS: dict[str, tuple[str, Callable[[Any, Resource], None]]] = {
@@ -315,12 +316,11 @@ def provision(template: Template, client: ClientFactory) -> Provisioned:
     for resource_type in _PROVISIONED_TYPES:
         service, create = _CREATORS[resource_type]
         for resource in template.resources(type=resource_type):
-            if resource_type == "AWS::KinesisFirehose::DeliveryStream":
-                problem = delivery_stream_problem(resource)
-                if problem is not None:
-                    log.warning("delivery stream %s not created: %s", resource.logical_id, problem)
-                    continue
-            create(client(service), resource)
+            try:
+                create(client(service), resource)
+            except NotEmulated as exc:
+                log.warning("%s %s not created: %s", exc.what, resource.logical_id, exc)
+                continue
             log.debug("created %s %s", resource_type, resource.physical_id)
             done.add(resource)
     return done

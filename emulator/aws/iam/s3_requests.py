@@ -65,8 +65,11 @@ _PERMISSIONS = {
     "DeleteBucketReplication": "PutReplicationConfiguration",
 }
 # Operations on one object version need the ...Version permission instead.
-_VERSIONED = {"GetObject": "GetObjectVersion", "HeadObject": "GetObjectVersion"}
-_VERSIONED.update({"DeleteObject": "DeleteObjectVersion"})
+_VERSIONED = {
+    "GetObject": "GetObjectVersion",
+    "HeadObject": "GetObjectVersion",
+    "DeleteObject": "DeleteObjectVersion",
+}
 _COPIES = ("CopyObject", "UploadPartCopy")  # also read their x-amz-copy-source
 
 # <bucket>.s3.amazonaws.com, <bucket>.s3.<region>.amazonaws.com, <bucket>.s3-<region>...,

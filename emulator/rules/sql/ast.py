@@ -156,26 +156,23 @@ class Query:
     assignments: tuple[Assignment, ...] = ()
 
 
-def called_functions(tree: Any) -> Iterator[str]:
-    """The name of every function ``tree`` calls (a Query, a node, or a tuple of them),
-    nested SELECTs included."""
-    if isinstance(tree, Call):
-        yield tree.name
+def walk(tree: Any) -> Iterator[Any]:
+    """Every node of ``tree`` (a Query, a node, or a tuple of them), depth first, nested
+    SELECTs included."""
     if isinstance(tree, tuple):
         for item in tree:
-            yield from called_functions(item)
+            yield from walk(item)
     elif is_dataclass(tree) and not isinstance(tree, type):
+        yield tree
         for part in fields(tree):
-            yield from called_functions(getattr(tree, part.name))
+            yield from walk(getattr(tree, part.name))
+
+
+def called_functions(tree: Any) -> Iterator[str]:
+    """The name of every function ``tree`` calls."""
+    return (node.name for node in walk(tree) if isinstance(node, Call))
 
 
 def variables_used(tree: Any) -> Iterator[Variable]:
-    """Every variable reference in ``tree`` (a node or a tuple of them)."""
-    if isinstance(tree, Variable):
-        yield tree
-    elif isinstance(tree, tuple):
-        for item in tree:
-            yield from variables_used(item)
-    elif is_dataclass(tree) and not isinstance(tree, type):
-        for part in fields(tree):
-            yield from variables_used(getattr(tree, part.name))
+    """Every variable reference in ``tree``."""
+    return (node for node in walk(tree) if isinstance(node, Variable))
