@@ -24,6 +24,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from emulator.testing import EmulatorProcess
+from tests.support.templates import authorizer, domain, function, permission, trust
 
 AUTHORIZER_CODE = """
 import json
@@ -46,35 +47,8 @@ def handler(event, context):
 """
 
 
-def _role() -> dict[str, Any]:
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    return {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": trust}}
-
-
 def _function(code: dict[str, Any], handler: str = "index.handler") -> dict[str, Any]:
-    return {
-        "Type": "AWS::Lambda::Function",
-        "Properties": {
-            "Handler": handler,
-            "Runtime": "python3.12",
-            "Role": {"Fn::GetAtt": ["Role", "Arn"]},
-            "Code": code,
-        },
-    }
-
-
-def _permission(function: str, principal: str, action: str, **extra: Any) -> dict[str, Any]:
-    props = {"FunctionName": {"Ref": function}, "Principal": principal, "Action": action}
-    return {"Type": "AWS::Lambda::Permission", "Properties": {**props, **extra}}
+    return function(code, "Role", handler)
 
 
 def _url(function: str, **props: Any) -> dict[str, Any]:
@@ -86,28 +60,14 @@ def template() -> dict[str, Any]:
     """A default authorizer, three function URLs, inline and S3 code, nothing of the chat."""
     return {
         "Resources": {
-            "Role": _role(),
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {"AssumeRolePolicyDocument": trust("lambda.amazonaws.com")},
+            },
             "AuthFn": _function({"ZipFile": AUTHORIZER_CODE}),
-            "AuthPermission": _permission("AuthFn", "iot.amazonaws.com", "lambda:InvokeFunction"),
-            "DeviceAuthorizer": {
-                "Type": "AWS::IoT::Authorizer",
-                "Properties": {
-                    "AuthorizerName": "devices",
-                    "AuthorizerFunctionArn": {"Fn::GetAtt": ["AuthFn", "Arn"]},
-                    "SigningDisabled": True,
-                    "Status": "ACTIVE",
-                },
-            },
-            "Domain": {
-                "Type": "AWS::IoT::DomainConfiguration",
-                "Properties": {
-                    "DomainConfigurationName": "devices",
-                    "AuthorizerConfig": {
-                        "DefaultAuthorizerName": "devices",
-                        "AllowAuthorizerOverride": False,
-                    },
-                },
-            },
+            "AuthPermission": permission("AuthFn", "iot.amazonaws.com", "lambda:InvokeFunction"),
+            "DeviceAuthorizer": authorizer("AuthFn"),
+            "Domain": domain(AllowAuthorizerOverride=False),
             "AlphaFn": {
                 **_function({"ZipFile": ECHO_CODE % "alpha"}),
                 "Properties": {
@@ -124,14 +84,14 @@ def template() -> dict[str, Any]:
             "IamUrl": _url("AlphaFn", AuthType="AWS_IAM"),
             "GammaFn": _function({"ZipFile": ECHO_CODE % "gamma"}),
             "GammaUrl": _url("GammaFn"),
-            "BetaUrlPermission": _permission(
+            "BetaUrlPermission": permission(
                 "BetaFn", "*", "lambda:InvokeFunctionUrl", FunctionUrlAuthType="NONE"
             ),
-            "BetaInvokePermission": _permission("BetaFn", "*", "lambda:InvokeFunction"),
-            "AlphaUrlPermission": _permission(
+            "BetaInvokePermission": permission("BetaFn", "*", "lambda:InvokeFunction"),
+            "AlphaUrlPermission": permission(
                 "AlphaFn", "*", "lambda:InvokeFunctionUrl", FunctionUrlAuthType="NONE"
             ),
-            "AlphaInvokePermission": _permission("AlphaFn", "*", "lambda:InvokeFunction"),
+            "AlphaInvokePermission": permission("AlphaFn", "*", "lambda:InvokeFunction"),
             "Alarm": {"Type": "AWS::CloudWatch::Dashboard", "Properties": {"DashboardBody": "{}"}},
         },
         "Outputs": {"AlphaUrl": {"Value": {"Fn::GetAtt": ["AlphaUrl", "FunctionUrl"]}}},

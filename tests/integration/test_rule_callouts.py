@@ -17,8 +17,17 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from emulator.testing import EmulatorProcess
+from tests.support.templates import (
+    ACCOUNT,
+    ENRICH_CODE,
+    authorizer,
+    devices_and_api_key,
+    domain,
+    function,
+    permission,
+    trust,
+)
 
-ACCOUNT = "123456789012"
 READER = f"arn:aws:iam::{ACCOUNT}:role/rule-reader"
 PUBLISHER = f"arn:aws:iam::{ACCOUNT}:role/rule-publisher"  # may publish, may not read
 ENRICH = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:enrich"
@@ -33,11 +42,6 @@ def handler(event, context):
     return {"isAuthenticated": True, "principalId": "device",
             "policyDocuments": [json.dumps(policy)],
             "disconnectAfterInSeconds": 3600, "refreshAfterInSeconds": 3600}
-"""
-
-ENRICH_CODE = """
-def handler(event, context):
-    return {"doubled": event["n"] * 2}
 """
 
 # name -> IoT SQL (no database: S608 does not apply); each rule republishes to out/<name>
@@ -56,11 +60,6 @@ RULES = {
 }
 
 
-def _trust(service: str) -> dict[str, Any]:
-    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
-    return {"Version": "2012-10-17", "Statement": [statement]}
-
-
 def _iot_role(name: str, *statements: dict[str, Any]) -> dict[str, Any]:
     publish = {
         "Effect": "Allow",
@@ -72,20 +71,8 @@ def _iot_role(name: str, *statements: dict[str, Any]) -> dict[str, Any]:
         "Type": "AWS::IAM::Role",
         "Properties": {
             "RoleName": name,
-            "AssumeRolePolicyDocument": _trust("iot.amazonaws.com"),
+            "AssumeRolePolicyDocument": trust("iot.amazonaws.com"),
             "Policies": [{"PolicyName": "rule", "PolicyDocument": policy}],
-        },
-    }
-
-
-def _function(code: str) -> dict[str, Any]:
-    return {
-        "Type": "AWS::Lambda::Function",
-        "Properties": {
-            "Handler": "index.handler",
-            "Runtime": "python3.12",
-            "Role": {"Fn::GetAtt": ["FnRole", "Arn"]},
-            "Code": {"ZipFile": code},
         },
     }
 
@@ -118,64 +105,29 @@ def template() -> dict[str, Any]:
             "Resource": {"Ref": "ApiKey"},
         },
     ]
-    enrich = _function(ENRICH_CODE)
+    enrich = function({"ZipFile": ENRICH_CODE}, "FnRole")
     enrich["Properties"]["FunctionName"] = "enrich"
+    rule_arn = f"arn:aws:iot:us-east-1:{ACCOUNT}:rule/lambda_rule"
     resources: dict[str, Any] = {
-        "Devices": {
-            "Type": "AWS::DynamoDB::Table",
-            "Properties": {
-                "TableName": "devices",
-                "BillingMode": "PAY_PER_REQUEST",
-                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-            },
-        },
-        "ApiKey": {
-            "Type": "AWS::SecretsManager::Secret",
-            "Properties": {"Name": "api", "SecretString": '{"key": "s3cr3t"}'},
-        },
+        **devices_and_api_key(),
         "ReaderRole": _iot_role("rule-reader", *reads),
         "PublisherRole": _iot_role("rule-publisher"),
         "FnRole": {
             "Type": "AWS::IAM::Role",
-            "Properties": {"AssumeRolePolicyDocument": _trust("lambda.amazonaws.com")},
+            "Properties": {"AssumeRolePolicyDocument": trust("lambda.amazonaws.com")},
         },
-        "AuthFn": _function(AUTHORIZER_CODE),
-        "AuthPermission": {
-            "Type": "AWS::Lambda::Permission",
-            "Properties": {
-                "FunctionName": {"Ref": "AuthFn"},
-                "Action": "lambda:InvokeFunction",
-                "Principal": "iot.amazonaws.com",
-            },
-        },
-        "Authorizer": {
-            "Type": "AWS::IoT::Authorizer",
-            "Properties": {
-                "AuthorizerName": "devices",
-                "AuthorizerFunctionArn": {"Fn::GetAtt": ["AuthFn", "Arn"]},
-                "SigningDisabled": True,
-                "Status": "ACTIVE",
-            },
-        },
-        "Domain": {
-            "Type": "AWS::IoT::DomainConfiguration",
-            "Properties": {
-                "DomainConfigurationName": "devices",
-                "AuthorizerConfig": {"DefaultAuthorizerName": "devices"},
-            },
-        },
+        "AuthFn": function({"ZipFile": AUTHORIZER_CODE}, "FnRole"),
+        "AuthPermission": permission("AuthFn", "iot.amazonaws.com", "lambda:InvokeFunction"),
+        "Authorizer": authorizer("AuthFn"),
+        "Domain": domain(),
         "Enrich": enrich,
-        "EnrichPermission": {
-            "Type": "AWS::Lambda::Permission",
-            "Properties": {
-                "FunctionName": {"Ref": "Enrich"},
-                "Action": "lambda:InvokeFunction",
-                "Principal": "iot.amazonaws.com",
-                "SourceArn": f"arn:aws:iot:us-east-1:{ACCOUNT}:rule/lambda_rule",
-                "SourceAccount": ACCOUNT,
-            },
-        },
+        "EnrichPermission": permission(
+            "Enrich",
+            "iot.amazonaws.com",
+            "lambda:InvokeFunction",
+            SourceArn=rule_arn,
+            SourceAccount=ACCOUNT,
+        ),
     }
     for name, sql in RULES.items():
         role = PUBLISHER if name == "denied_rule" else READER

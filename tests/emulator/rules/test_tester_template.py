@@ -14,17 +14,14 @@ from typing import Any
 import pytest
 
 from tests.support.commands import ROOT
-
-ACCOUNT = "123456789012"
-ENRICH = """
-def handler(event, context):
-    return {"doubled": event["n"] * 2}
-"""
-
-
-def _trust(service: str) -> dict[str, Any]:
-    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
-    return {"Version": "2012-10-17", "Statement": [statement]}
+from tests.support.templates import (
+    ACCOUNT,
+    ENRICH_CODE,
+    devices_and_api_key,
+    function,
+    permission,
+    trust,
+)
 
 
 def _role(action: str, resource: Any) -> dict[str, Any]:
@@ -36,52 +33,34 @@ def _role(action: str, resource: Any) -> dict[str, Any]:
         "Type": "AWS::IAM::Role",
         "Properties": {
             "RoleName": f"read-{action.split(':')[1]}",
-            "AssumeRolePolicyDocument": _trust("iot.amazonaws.com"),
+            "AssumeRolePolicyDocument": trust("iot.amazonaws.com"),
             "Policies": [{"PolicyName": "p", "PolicyDocument": policy}],
         },
     }
 
 
+def _enrich() -> dict[str, Any]:
+    enrich = function({"ZipFile": ENRICH_CODE}, "FnRole")
+    enrich["Properties"]["FunctionName"] = "enrich"
+    return enrich
+
+
 TEMPLATE = {
     "Resources": {
-        "Devices": {
-            "Type": "AWS::DynamoDB::Table",
-            "Properties": {
-                "TableName": "devices",
-                "BillingMode": "PAY_PER_REQUEST",
-                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-            },
-        },
-        "ApiKey": {
-            "Type": "AWS::SecretsManager::Secret",
-            "Properties": {"Name": "api", "SecretString": '{"key": "s3cr3t"}'},
-        },
+        **devices_and_api_key(),
         "ReadDevices": _role("dynamodb:GetItem", {"Fn::GetAtt": ["Devices", "Arn"]}),
         "ReadSecret": _role("secretsmanager:GetSecretValue", {"Ref": "ApiKey"}),
         "FnRole": {
             "Type": "AWS::IAM::Role",
-            "Properties": {"AssumeRolePolicyDocument": _trust("lambda.amazonaws.com")},
+            "Properties": {"AssumeRolePolicyDocument": trust("lambda.amazonaws.com")},
         },
-        "Enrich": {
-            "Type": "AWS::Lambda::Function",
-            "Properties": {
-                "FunctionName": "enrich",
-                "Handler": "index.handler",
-                "Runtime": "python3.12",
-                "Role": {"Fn::GetAtt": ["FnRole", "Arn"]},
-                "Code": {"ZipFile": ENRICH},
-            },
-        },
-        "EnrichPermission": {
-            "Type": "AWS::Lambda::Permission",
-            "Properties": {
-                "FunctionName": {"Ref": "Enrich"},
-                "Action": "lambda:InvokeFunction",
-                "Principal": "iot.amazonaws.com",
-                "SourceArn": f"arn:aws:iot:us-east-1:{ACCOUNT}:rule/enrich_rule",
-            },
-        },
+        "Enrich": _enrich(),
+        "EnrichPermission": permission(
+            "Enrich",
+            "iot.amazonaws.com",
+            "lambda:InvokeFunction",
+            SourceArn=f"arn:aws:iot:us-east-1:{ACCOUNT}:rule/enrich_rule",
+        ),
     }
 }
 
