@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from emulator.rules.sql.errors import SqlEvaluationError
 from emulator.rules.sql.values import UNDEFINED, loads
@@ -87,22 +87,22 @@ class RuleMessage:
             self._doc = doc
         return doc
 
-    def with_callouts(self, callouts: Callouts | None) -> RuleMessage:
-        """The same message (its time and parsed payload) with ``callouts`` in its
-        context: what one rule that calls out evaluates, its callouts its own."""
-        ctx = dataclasses.replace(self.ctx, callouts=callouts)
-        child = RuleMessage(self.topic, self.payload, ctx, self.account_id)
-        child.timestamp_ms = self.timestamp_ms
-        child._doc = self._doc
-        return child
-
-    def with_doc(self, doc: Any) -> RuleMessage:
-        """The same message with ``doc`` as its document: what a nested SELECT's
-        columns read for one element of its array."""
-        child = RuleMessage(self.topic, self.payload, self.ctx, self.account_id)
+    def _derived(self, ctx: MessageContext, doc: Any) -> Self:
+        """A message like this one (topic, payload, time) with ``ctx`` and ``doc``."""
+        child = type(self)(self.topic, self.payload, ctx, self.account_id)
         child.timestamp_ms = self.timestamp_ms
         child._doc = doc
         return child
+
+    def with_callouts(self, callouts: Callouts | None) -> Self:
+        """The same message (its time and parsed payload) with ``callouts`` in its
+        context: what one rule that calls out evaluates, its callouts its own."""
+        return self._derived(dataclasses.replace(self.ctx, callouts=callouts), self._doc)
+
+    def with_doc(self, doc: Any) -> Self:
+        """The same message with ``doc`` as its document: what a nested SELECT's
+        columns read for one element of its array."""
+        return self._derived(self.ctx, doc)
 
     def with_scope(
         self, names: tuple[str, ...], evaluators: tuple[Callable[[Any], Any], ...]
@@ -138,18 +138,8 @@ class ScopedMessage(RuleMessage):
 
     scope: VariableScope
 
-    def with_doc(self, doc: Any) -> ScopedMessage:
-        child = ScopedMessage(self.topic, self.payload, self.ctx, self.account_id)
-        child.timestamp_ms = self.timestamp_ms
-        child._doc = doc
-        child.scope = self.scope
-        return child
-
-    def with_callouts(self, callouts: Callouts | None) -> ScopedMessage:
-        ctx = dataclasses.replace(self.ctx, callouts=callouts)
-        child = ScopedMessage(self.topic, self.payload, ctx, self.account_id)
-        child.timestamp_ms = self.timestamp_ms
-        child._doc = self._doc
+    def _derived(self, ctx: MessageContext, doc: Any) -> Self:
+        child = super()._derived(ctx, doc)
         child.scope = self.scope
         return child
 
