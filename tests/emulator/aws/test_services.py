@@ -355,3 +355,21 @@ def test_a_delivery_stream_without_an_s3_destination_is_not_created(
     assert "delivery stream Delivery not created: no S3 destination" in caplog.text
     streams = aws.client("firehose").list_delivery_streams()["DeliveryStreamNames"]
     assert template.resource("Delivery").physical_id not in streams
+
+
+def test_a_delivery_stream_fed_by_kinesis_is_not_created(
+    aws: AwsServices, caplog: pytest.LogCaptureFixture
+) -> None:
+    template = delivery_template(
+        _stack(),
+        {
+            "DeliveryStreamType": "KinesisStreamAsSource",
+            "S3DestinationConfiguration": {
+                "BucketARN": {"Fn::GetAtt": ["Archive", "Arn"]},
+                "RoleARN": {"Fn::GetAtt": ["Role", "Arn"]},
+            },
+        },
+    )
+    done = aws.provision(template)
+    assert "AWS::KinesisFirehose::DeliveryStream" not in done.created
+    assert "DeliveryStreamType KinesisStreamAsSource (only DirectPut is emulated)" in caplog.text
